@@ -1,0 +1,15 @@
+"""xbench: how a language model does in every language, not its English average.
+
+Public API:  xbench.run(...), and for plugins xbench.TaskSpec / Item / Scored / LoadContext.
+Importing xbench is cheap: torch, transformers and lm_eval load only when a run needs them.
+"""
+
+from __future__ import annotations
+
+from .spec import DataError, Item, LoadContext, Scored, TaskSpec
+
+__version__ = "0.1.0"
+__all__ = ["DataError", "Item", "LoadContext", "Scored", "TaskSpec", "run", "__version__"]
+
+
+from .runner import run  # noqa: E402  (after __version__, which runner records)

@@ -1,0 +1,177 @@
+"""The lm-eval bridge: the only module that imports lm_eval.
+
+A `TaskSpec` goes in as an inline lm-eval task config (no YAML, and the task manager does not
+index lm-eval's built-in tasks); prompts are rendered by the spec, so lm-eval sees zero-shot
+documents whose text is the finished prompt. lm-eval runs generation, batching, chat
+templates and its response cache; xbench scores the logged samples with the spec's scorer.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+# Nothing is fetched from the hub at run time unless the user asks for a hub model/dataset;
+# these are set before lm_eval / transformers / datasets are imported.
+for _var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
+    os.environ.setdefault(_var, "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import datasets  # noqa: E402
+import lm_eval  # noqa: E402
+from lm_eval.api.model import LM, CachingLM  # noqa: E402
+from lm_eval.tasks import TaskManager  # noqa: E402
+
+from .models import MissingResponse  # noqa: E402
+from .spec import Item, TaskSpec  # noqa: E402
+
+logging.getLogger("lm_eval").setLevel(logging.ERROR)
+METRIC = "acc"
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One generated response for one item, as lm-eval logged it."""
+
+    item_key: str
+    prompt: str
+    response: str | None
+    error: str | None
+
+
+def version() -> str:
+    return lm_eval.__version__
+
+
+def hf_lm(pretrained: str, *, batch_size: int | str = 1, device: str | None = None, **kwargs: Any) -> LM:
+    """lm-eval's HF backend (transformers), on GPU when there is one."""
+    import torch
+    from lm_eval.models.huggingface import HFLM
+
+    if device is None:
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    kwargs = {k: v for k, v in kwargs.items() if v is not None}
+    return HFLM(pretrained=pretrained, batch_size=batch_size, device=device, **kwargs)
+
+
+def responder_lm(respond: Callable[[dict[str, Any], str], str], *, name: str) -> LM:
+    """Wrap a plain `respond(doc, prompt) -> str` function as an lm-eval generative LM.
+
+    A responder that raises `MissingResponse` for an item gets that item recorded as an
+    error (never as an empty, wrong answer); any other exception fails the run."""
+
+    class ResponderLM(LM):
+        def __init__(self) -> None:
+            super().__init__()
+            self.sample_errors: dict[tuple[str, str], str] = {}
+
+        def generate_until(self, requests: list[Any], disable_tqdm: bool = False) -> list[str]:
+            out = []
+            for request in requests:
+                doc, prompt = request.doc, request.args[0]
+                try:
+                    out.append(respond(doc, prompt))
+                except MissingResponse as exc:
+                    self.sample_errors[(doc["task_name"], doc["item_key"])] = str(exc)
+                    out.append("")
+            return out
+
+        def loglikelihood(self, requests: list[Any], disable_tqdm: bool = False) -> list[Any]:
+            raise NotImplementedError(f"{name} only generates text")
+
+        def loglikelihood_rolling(self, requests: list[Any], disable_tqdm: bool = False) -> list[Any]:
+            raise NotImplementedError(f"{name} only generates text")
+
+        @property
+        def tokenizer_name(self) -> str:
+            return name
+
+    return ResponderLM()
+
+
+def with_cache(lm: LM, path: str) -> LM:
+    """lm-eval's response cache (sqlite): rerunning the same model and requests after a crash
+    reads the answers back instead of generating them again."""
+    return CachingLM(lm, path)
+
+
+def _docs(spec: TaskSpec, items: Sequence[Item], num_fewshot: int) -> list[dict[str, Any]]:
+    reference = spec.reference_response
+    return [
+        {
+            "task_name": spec.name,
+            "task": spec.task,
+            "language": spec.language,
+            "item_key": item.item_key,
+            "prompt": spec.render(item, num_fewshot),
+            "gold": item.gold,
+            "reference": reference(item) if reference else None,
+        }
+        for item in items
+    ]
+
+
+def _config(spec: TaskSpec, items: Sequence[Item], num_fewshot: int, max_gen_toks: int | None) -> dict[str, Any]:
+    by_key = {item.item_key: item for item in items}
+    docs = _docs(spec, items, num_fewshot)
+    return {
+        "task": spec.name,
+        "custom_dataset": lambda **_: {"test": datasets.Dataset.from_list(docs)},
+        "test_split": "test",
+        "output_type": "generate_until",
+        "doc_to_text": lambda doc: doc["prompt"],
+        "doc_to_target": lambda doc: doc["gold"],
+        "target_delimiter": "",
+        "num_fewshot": 0,  # few-shot exemplars are part of the rendered prompt
+        "generation_kwargs": {
+            "until": list(spec.until),
+            "max_gen_toks": max_gen_toks or spec.max_gen_toks,
+            "do_sample": False,
+            "temperature": 0.0,
+        },
+        "process_results": lambda doc, results: {
+            METRIC: spec.score(results[0], by_key[doc["item_key"]]).score
+        },
+        "metric_list": [{"metric": METRIC, "aggregation": "mean", "higher_is_better": True}],
+        "metadata": {"version": spec.version},
+    }
+
+
+def generate(
+    lm: LM,
+    spec: TaskSpec,
+    items: Sequence[Item],
+    *,
+    num_fewshot: int = 0,
+    max_gen_toks: int | None = None,
+    apply_chat_template: bool = False,
+) -> list[Generation]:
+    """Run one task variant through lm-eval's `simple_evaluate` and return its responses."""
+    results = lm_eval.simple_evaluate(
+        model=lm,
+        tasks=[_config(spec, items, num_fewshot, max_gen_toks)],
+        task_manager=TaskManager(include_defaults=False),
+        apply_chat_template=apply_chat_template,
+        bootstrap_iters=0,  # xbench computes its own CIs from the stored samples
+        log_samples=True,
+        verbosity="ERROR",
+    )
+    assert results is not None
+    inner = lm.lm if isinstance(lm, CachingLM) else lm
+    sample_errors: dict[tuple[str, str], str] = getattr(inner, "sample_errors", {})
+    generations = []
+    for sample in results["samples"][spec.name]:
+        doc = sample["doc"]
+        error = sample_errors.pop((spec.name, doc["item_key"]), None)
+        generations.append(
+            Generation(
+                item_key=doc["item_key"],
+                prompt=sample["arguments"][0][0] if apply_chat_template else doc["prompt"],
+                response=None if error else sample["resps"][0][0],
+                error=error,
+            )
+        )
+    return generations

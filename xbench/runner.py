@@ -1,0 +1,193 @@
+"""`xbench.run(...)`: the whole run, top to bottom. The CLI calls exactly this function."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from . import __version__, metrics, models, plugins, settings
+from .errors import RunFailed, XbenchError
+from .spec import DataError, LoadContext, TaskSpec
+from .store import SampleRow, Store, UnitScore
+
+DEFAULT_MODEL = "smollm2-135m"
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_id: str
+    resumed: bool
+    scores: list[dict[str, Any]]
+    db: Path
+
+
+def run(
+    model: str = DEFAULT_MODEL,
+    tasks: Sequence[str] = ("mgsm",),
+    *,
+    languages: Sequence[str] | None = None,
+    limit: int | None = None,
+    num_fewshot: int = 0,
+    batch_size: int | str = 1,
+    max_gen_toks: int | None = None,
+    apply_chat_template: bool = False,
+    db: str | Path | None = None,
+    data_dir: str | Path | None = None,
+    plugin_paths: Sequence[str | Path] = (),
+    progress: bool = True,
+) -> RunResult:
+    """Evaluate `model` on `tasks` and store the run, every task-language score and every
+    sample. Rerunning the same arguments after a crash resumes the unfinished run."""
+    # 1. Resolve everything that can be wrong before any model loads.
+    specs = plugins.load_registry(plugin_paths).select(tasks, languages)
+    model_spec = models.resolve(model)
+    if limit is not None and limit < 1:
+        raise XbenchError(f"--limit must be a positive number of items, not {limit}")
+    for spec in specs:
+        if num_fewshot > spec.max_fewshot:
+            raise XbenchError(
+                f"{spec.name} has {spec.max_fewshot} few-shot exemplars; --num-fewshot {num_fewshot} is too many"
+            )
+    context = LoadContext(data_dir=settings.data_dir(data_dir))
+    items = {spec.name: _load(spec, context, limit) for spec in specs}
+
+    args = {
+        "model": model, "tasks": [s.name for s in specs], "limit": limit,
+        "num_fewshot": num_fewshot, "max_gen_toks": max_gen_toks,
+        "apply_chat_template": apply_chat_template,
+        "data_dir": str(context.data_dir) if context.data_dir else None,
+    }  # fmt: skip
+    config_hash = _hash({**args, "versions": {s.name: s.version for s in specs}})
+    store = Store(settings.db_path(db))
+    run_id, resumed = store.start_run(
+        model=model,
+        args={**args, "batch_size": batch_size, "plugin_paths": [str(p) for p in plugin_paths]},
+        config_hash=config_hash,
+        versions=_versions(),
+        git_hash=_git_hash(),
+        tasks=[_describe(s) for s in specs],
+    )
+    todo = [s for s in specs if s.name not in store.completed_units(run_id)]
+
+    # 2. Load the model once, then one lm-eval call and one transaction per unit.
+    try:
+        if todo:
+            from . import bridge
+
+            lm = models.build(model_spec, batch_size=batch_size)
+            if model_spec.cacheable:
+                cache = settings.cache_dir() / "responses" / _hash({"model": model})
+                cache.parent.mkdir(parents=True, exist_ok=True)
+                lm = bridge.with_cache(lm, str(cache))
+            store.set_model_info(run_id, model_spec.info())
+            for spec in _progress(todo, progress):
+                started = time.perf_counter()
+                generations = bridge.generate(
+                    lm, spec, items[spec.name], num_fewshot=num_fewshot,
+                    max_gen_toks=max_gen_toks, apply_chat_template=apply_chat_template,
+                )  # fmt: skip
+                unit, rows = _score(spec, items[spec.name], generations, time.perf_counter() - started)
+                store.save_unit(run_id, unit, rows)
+    except (KeyboardInterrupt, Exception) as exc:
+        cause = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
+        store.finish_run(run_id, "failed", cause)
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        if isinstance(exc, XbenchError):
+            raise
+        raise RunFailed(
+            f"run {run_id} failed: {cause}; units finished before it are stored, rerun the same "
+            "command to resume"
+        ) from exc
+    store.finish_run(run_id, "completed")
+    return RunResult(run_id, resumed, store.scores(run_id), store.path)
+
+
+def _load(spec: TaskSpec, context: LoadContext, limit: int | None) -> list[Any]:
+    try:
+        items = list(spec.load(context))
+    except DataError as exc:
+        raise XbenchError(f"{spec.name}: {exc}") from exc
+    keys = [item.item_key for item in items]
+    if len(set(keys)) != len(keys):
+        raise XbenchError(f"{spec.name}: the loader returned duplicate item keys; fix the plugin")
+    return items[:limit] if limit else items
+
+
+def _score(spec: TaskSpec, items: Sequence[Any], generations: Sequence[Any], duration: float) -> tuple[UnitScore, list[SampleRow]]:
+    by_key = {item.item_key: item for item in items}
+    rows = []
+    for gen in generations:
+        item = by_key[gen.item_key]
+        if gen.error is not None:
+            rows.append(SampleRow(gen.item_key, gen.prompt, None, None, item.gold, None, gen.error))
+            continue
+        scored = spec.score(gen.response, item)
+        rows.append(
+            SampleRow(gen.item_key, gen.prompt, gen.response, scored.extracted, item.gold, scored.score, None)
+        )
+    answered = [r.score for r in rows if r.error is None and r.score is not None]
+    value, low, high = metrics.mean_ci(answered)
+    unit = UnitScore(
+        task_name=spec.name, benchmark=spec.benchmark, task=spec.task, language=spec.language,
+        prompt_language=spec.prompt_language, partition=spec.partition,
+        source_language=spec.source_language, target_language=spec.target_language,
+        task_version=spec.version, metric="accuracy", value=value, ci_low=low, ci_high=high,
+        n=len(rows), n_errors=sum(r.error is not None for r in rows), duration_s=duration,
+    )  # fmt: skip
+    return unit, rows
+
+
+def _progress(specs: list[TaskSpec], enabled: bool) -> Any:
+    if not enabled:
+        return specs
+    from tqdm import tqdm
+
+    return tqdm(specs, desc="xbench", unit="unit", file=sys.stderr)
+
+
+def _describe(spec: TaskSpec) -> dict[str, Any]:
+    return {
+        "name": spec.name, "benchmark": spec.benchmark, "task": spec.task,
+        "language": spec.language, "prompt_language": spec.prompt_language,
+        "partition": spec.partition, "version": spec.version, "source": spec.source,
+    }  # fmt: skip
+
+
+def _hash(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _versions() -> dict[str, str | None]:
+    def version(dist: str) -> str | None:
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            return None
+
+    return {
+        "xbench": __version__, "lm_eval": version("lm_eval"),
+        "transformers": version("transformers"), "torch": version("torch"),
+        "python": platform.python_version(),
+    }  # fmt: skip
+
+
+def _git_hash() -> str | None:
+    """The commit of the xbench checkout, when running from one."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent,
+            capture_output=True, text=True, timeout=5, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None

@@ -1,0 +1,81 @@
+"""The contract between xbench and every task plugin, built-in or third-party.
+
+A plugin registers `TaskSpec`s; each spec is one *task variant*: one task in one content
+language (and one prompt language, partition, direction). Everything here is plain, frozen
+data plus three small callables, so a plugin needs nothing from xbench but this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+PARTITIONS = ("original", "human_translated", "machine_translated")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One evaluation item, as loaded from the data source.
+
+    `item_key` lines up the *same* item across languages (MGSM row i in every language), so
+    transfer and consistency metrics can join on it.
+    """
+
+    item_key: str
+    question: str
+    gold: str
+    fields: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
+class Scored:
+    """What a task's scorer makes of one response."""
+
+    extracted: str | None  # the answer the scorer read out of the response ("" / None: none found)
+    score: float  # 0.0 .. 1.0
+
+
+@dataclass(frozen=True)
+class LoadContext:
+    """What a loader may use. `data_dir` is `--data-dir` / `XBENCH_DATA_DIR`, laid out as the
+    data cards describe; None means "load the public source (hub / release file)"."""
+
+    data_dir: Path | None = None
+
+
+class DataError(Exception):
+    """Raised by loaders for missing or corrupt data; the message must say what to do."""
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One task variant. Fields are data, never parsed out of the name."""
+
+    benchmark: str  # "mgsm"
+    task: str  # "mgsm_native_cot": the task within the benchmark, language-independent
+    language: str  # content language, ISO 639-3 + ISO 15924 script: "deu_Latn"
+    prompt_language: str  # language of the instructions: "eng_Latn" for English CoT
+    partition: str  # one of PARTITIONS: how the content was made
+    version: str  # bump whenever prompts, parsing or data handling change
+    source: str  # where the data comes from (hub id and/or local layout), for `xbench tasks`
+    load: Callable[[LoadContext], Sequence[Item]]
+    render: Callable[[Item, int], str]  # (item, num_fewshot) -> the full prompt
+    score: Callable[[str, Item], Scored]  # (response, item) -> Scored
+    until: tuple[str, ...] = ()  # stop sequences for generation
+    max_gen_toks: int = 256
+    max_fewshot: int = 0  # how many few-shot exemplars `render` can provide
+    source_language: str | None = None  # MT only
+    target_language: str | None = None  # MT only
+    sensitive: bool = False  # hide texts by default in the leaderboard
+    # What a perfect model would answer for an item. Optional; the `fake` model uses it, and
+    # tests check that `score(reference_response(item), item)` is 1.0.
+    reference_response: Callable[[Item], str] | None = None
+    description: str = ""
+
+    @property
+    def name(self) -> str:
+        """The variant's unique name, e.g. `mgsm_native_cot.deu_Latn`."""
+        return f"{self.task}.{self.language}"

@@ -1,0 +1,341 @@
+"""The DuckDB store: runs, per task-language scores and every scored sample.
+
+Schema changes are numbered migrations recorded in `migrations`; only `Store` applies them, on
+open. Writers hold a connection only for one short transaction (one finished task-language
+unit), so a killed run keeps everything committed before it and readers are blocked only briefly.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from .errors import XbenchError
+
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (
+        1,
+        "runs, scores and samples",
+        """
+        CREATE TABLE runs (
+            run_id VARCHAR PRIMARY KEY,
+            model VARCHAR NOT NULL,            -- the model spec as given: smollm2-135m, hf:..., fake
+            model_info JSON,                   -- what the spec resolved to (path, revision, dtype, ...)
+            args JSON NOT NULL,                -- every run argument
+            config_hash VARCHAR NOT NULL,      -- identifies "the same run" for resuming
+            versions JSON NOT NULL,            -- xbench, lm-eval, transformers, torch, python
+            git_hash VARCHAR,
+            tasks JSON NOT NULL,               -- the task variants with their versions and sources
+            status VARCHAR NOT NULL,           -- running | completed | failed
+            error VARCHAR,
+            started_at TIMESTAMPTZ NOT NULL,
+            finished_at TIMESTAMPTZ,
+            duration_s DOUBLE
+        );
+        CREATE TABLE scores (
+            run_id VARCHAR NOT NULL,
+            task_name VARCHAR NOT NULL,        -- the variant: mgsm_native_cot.deu_Latn
+            benchmark VARCHAR NOT NULL,
+            task VARCHAR NOT NULL,
+            language VARCHAR NOT NULL,
+            prompt_language VARCHAR NOT NULL,
+            partition VARCHAR NOT NULL,
+            source_language VARCHAR,
+            target_language VARCHAR,
+            task_version VARCHAR NOT NULL,
+            metric VARCHAR NOT NULL,
+            value DOUBLE,                      -- mean over answered samples; NULL if none answered
+            ci_low DOUBLE,                     -- 95% percentile bootstrap
+            ci_high DOUBLE,
+            n INTEGER NOT NULL,                -- samples in the unit, errors included
+            n_errors INTEGER NOT NULL,         -- samples with no scorable response
+            duration_s DOUBLE,
+            created_at TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (run_id, task_name, metric)
+        );
+        CREATE TABLE samples (
+            run_id VARCHAR NOT NULL,
+            task_name VARCHAR NOT NULL,
+            benchmark VARCHAR NOT NULL,
+            task VARCHAR NOT NULL,
+            language VARCHAR NOT NULL,
+            prompt_language VARCHAR NOT NULL,
+            partition VARCHAR NOT NULL,
+            item_key VARCHAR NOT NULL,
+            prompt VARCHAR NOT NULL,
+            response VARCHAR,
+            extracted VARCHAR,
+            gold VARCHAR,
+            score DOUBLE,                      -- NULL when error is set: a failure is not a score
+            error VARCHAR,
+            PRIMARY KEY (run_id, task_name, item_key)
+        );
+        """,
+    ),
+]
+
+# The documented export fields, in order (README "Export").
+EXPORT_FIELDS = (
+    "run_id", "model", "benchmark", "task", "language", "prompt_language", "partition",
+    "item_key", "prompt", "response", "extracted", "gold", "score", "error",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class UnitScore:
+    task_name: str
+    benchmark: str
+    task: str
+    language: str
+    prompt_language: str
+    partition: str
+    source_language: str | None
+    target_language: str | None
+    task_version: str
+    metric: str
+    value: float | None
+    ci_low: float | None
+    ci_high: float | None
+    n: int
+    n_errors: int
+    duration_s: float
+
+
+@dataclass(frozen=True)
+class SampleRow:
+    item_key: str
+    prompt: str
+    response: str | None
+    extracted: str | None
+    gold: str | None
+    score: float | None
+    error: str | None
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Store:
+    """One DuckDB file. `Store(path)` migrates it; `Store(path, read_only=True)` never writes."""
+
+    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        if read_only:
+            if not self.path.exists():
+                raise XbenchError(
+                    f"no xbench database at {self.path}; fill it with `xbench run --db {self.path} ...`"
+                )
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._migrate()
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        try:
+            con = duckdb.connect(str(self.path), read_only=self.read_only)
+        except duckdb.IOException as exc:  # e.g. another process holds the write lock
+            raise XbenchError(f"cannot open the database {self.path}: {exc}") from exc
+        try:
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self.connect() as con:
+            con.begin()
+            try:
+                yield con
+            except BaseException:
+                con.rollback()
+                raise
+            con.commit()
+
+    # --- schema -------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        with self.transaction() as con:
+            con.execute(
+                "CREATE TABLE IF NOT EXISTS migrations ("
+                " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+            )
+            applied = {row[0] for row in con.execute("SELECT version FROM migrations").fetchall()}
+            for version, name, sql in MIGRATIONS:
+                if version in applied:
+                    continue
+                con.execute(sql)
+                con.execute("INSERT INTO migrations VALUES (?, ?, ?)", [version, name, _now()])
+
+    def migrations(self) -> list[tuple[int, str]]:
+        with self.connect() as con:
+            return con.execute("SELECT version, name FROM migrations ORDER BY version").fetchall()
+
+    # --- writing --------------------------------------------------------------------------
+
+    def start_run(
+        self,
+        *,
+        model: str,
+        args: dict[str, Any],
+        config_hash: str,
+        versions: dict[str, str | None],
+        git_hash: str | None,
+        tasks: list[dict[str, Any]],
+    ) -> tuple[str, bool]:
+        """Open a run, or reopen the unfinished run with the same config (resume).
+
+        Returns (run_id, resumed)."""
+        with self.transaction() as con:
+            row = con.execute(
+                "SELECT run_id FROM runs WHERE config_hash = ? AND status <> 'completed'"
+                " ORDER BY started_at DESC LIMIT 1",
+                [config_hash],
+            ).fetchone()
+            if row:
+                con.execute(
+                    "UPDATE runs SET status = 'running', error = NULL, finished_at = NULL,"
+                    " versions = ?, git_hash = ? WHERE run_id = ?",
+                    [json.dumps(versions), git_hash, row[0]],
+                )
+                return row[0], True
+            run_id = _now().strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+            con.execute(
+                "INSERT INTO runs (run_id, model, args, config_hash, versions, git_hash, tasks,"
+                " status, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?)",
+                [
+                    run_id, model, json.dumps(args), config_hash, json.dumps(versions),
+                    git_hash, json.dumps(tasks), _now(),
+                ],
+            )  # fmt: skip
+            return run_id, False
+
+    def set_model_info(self, run_id: str, info: dict[str, Any]) -> None:
+        with self.transaction() as con:
+            con.execute(
+                "UPDATE runs SET model_info = ? WHERE run_id = ?", [json.dumps(info), run_id]
+            )
+
+    def save_unit(
+        self, run_id: str, unit: UnitScore, samples: Sequence[SampleRow]
+    ) -> None:
+        """Store one finished task-language unit in one transaction. Saving the same unit
+        again replaces it, so a resumed run never duplicates rows."""
+        with self.transaction() as con:
+            for table in ("scores", "samples"):
+                con.execute(
+                    f"DELETE FROM {table} WHERE run_id = ? AND task_name = ?",
+                    [run_id, unit.task_name],
+                )
+            fields = asdict(unit)
+            con.execute(
+                f"INSERT INTO scores (run_id, {', '.join(fields)}, created_at)"
+                f" VALUES (?, {', '.join('?' * len(fields))}, ?)",
+                [run_id, *fields.values(), _now()],
+            )
+            common = [
+                run_id, unit.task_name, unit.benchmark, unit.task, unit.language,
+                unit.prompt_language, unit.partition,
+            ]  # fmt: skip
+            con.executemany(
+                "INSERT INTO samples VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    [*common, s.item_key, s.prompt, s.response, s.extracted, s.gold, s.score,
+                     s.error]
+                    for s in samples
+                ],
+            )  # fmt: skip
+
+    def finish_run(self, run_id: str, status: str, error: str | None = None) -> None:
+        with self.transaction() as con:
+            con.execute(
+                "UPDATE runs SET status = ?, error = ?, finished_at = ?,"
+                " duration_s = date_diff('millisecond', started_at, ?) / 1000.0"
+                " WHERE run_id = ?",
+                [status, error, _now(), _now(), run_id],
+            )
+
+    # --- reading --------------------------------------------------------------------------
+
+    def completed_units(self, run_id: str) -> set[str]:
+        with self.connect() as con:
+            rows = con.execute(
+                "SELECT DISTINCT task_name FROM scores WHERE run_id = ?", [run_id]
+            ).fetchall()
+        return {r[0] for r in rows}
+
+    def resolve_run_id(self, run_id: str | None) -> str:
+        """`None` means the latest run; an unknown id is an error that lists recent runs."""
+        with self.connect() as con:
+            if run_id is None:
+                row = con.execute(
+                    "SELECT run_id FROM runs ORDER BY started_at DESC LIMIT 1"
+                ).fetchone()
+                if row is None:
+                    raise XbenchError(
+                        f"the database {self.path} holds no runs yet; start one with `xbench run`"
+                    )
+                return row[0]
+            if con.execute("SELECT 1 FROM runs WHERE run_id = ?", [run_id]).fetchone():
+                return run_id
+            recent = [r[0] for r in con.execute(
+                "SELECT run_id FROM runs ORDER BY started_at DESC LIMIT 5").fetchall()]  # fmt: skip
+        raise XbenchError(f"unknown run {run_id!r}; recent runs: {', '.join(recent) or 'none'}")
+
+    def run(self, run_id: str) -> dict[str, Any]:
+        with self.connect() as con:
+            rel = con.execute("SELECT * FROM runs WHERE run_id = ?", [run_id])
+            cols = [d[0] for d in rel.description]
+            row = rel.fetchone()
+        record = dict(zip(cols, row, strict=True))
+        for key in ("model_info", "args", "versions", "tasks"):
+            if record[key] is not None:
+                record[key] = json.loads(record[key])
+        for key in ("started_at", "finished_at"):
+            if record[key] is not None:
+                record[key] = record[key].isoformat()
+        return record
+
+    def scores(self, run_id: str) -> list[dict[str, Any]]:
+        with self.connect() as con:
+            rel = con.execute(
+                "SELECT task_name, benchmark, task, language, prompt_language, partition,"
+                " source_language, target_language, task_version, metric, value, ci_low,"
+                " ci_high, n, n_errors, duration_s FROM scores WHERE run_id = ?"
+                " ORDER BY benchmark, task, language, metric",
+                [run_id],
+            )
+            cols = [d[0] for d in rel.description]
+            return [dict(zip(cols, row, strict=True)) for row in rel.fetchall()]
+
+    def export(self, run_id: str, fmt: str, out: Path) -> int:
+        """Write one row per scored sample (EXPORT_FIELDS). Returns the number of rows."""
+        query = (
+            f"SELECT {', '.join('s.' + f if f != 'model' else 'r.model' for f in EXPORT_FIELDS)}"
+            " FROM samples s JOIN runs r USING (run_id) WHERE s.run_id = ?"
+            " ORDER BY s.benchmark, s.task, s.language, TRY_CAST(s.item_key AS BIGINT), s.item_key"
+        )
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with self.connect() as con:
+            rel = con.execute(query, [run_id])
+            rows = rel.fetchall()
+            if fmt == "jsonl":
+                with out.open("w", encoding="utf-8") as fh:
+                    for row in rows:
+                        fh.write(json.dumps(dict(zip(EXPORT_FIELDS, row, strict=True)),
+                                            ensure_ascii=False) + "\n")  # fmt: skip
+            elif fmt in ("csv", "parquet"):
+                rel = con.sql(query.replace("?", "$run_id"), params={"run_id": run_id})
+                (rel.write_csv if fmt == "csv" else rel.write_parquet)(str(out))
+            else:
+                raise XbenchError(f"unknown export format {fmt!r}; use jsonl, csv or parquet")
+        return len(rows)
