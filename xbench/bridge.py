@@ -22,7 +22,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import datasets  # noqa: E402
 import lm_eval  # noqa: E402
-from lm_eval.api.model import LM, CachingLM  # noqa: E402
+from lm_eval.api.model import LM  # noqa: E402
 from lm_eval.tasks import TaskManager  # noqa: E402
 
 from .models import MissingResponse  # noqa: E402
@@ -92,12 +92,6 @@ def responder_lm(respond: Callable[[dict[str, Any], str], str], *, name: str) ->
     return ResponderLM()
 
 
-def with_cache(lm: LM, path: str) -> LM:
-    """lm-eval's response cache (sqlite): rerunning the same model and requests after a crash
-    reads the answers back instead of generating them again."""
-    return CachingLM(lm, path)
-
-
 def _docs(spec: TaskSpec, items: Sequence[Item], num_fewshot: int) -> list[dict[str, Any]]:
     reference = spec.reference_response
     return [
@@ -148,10 +142,15 @@ def generate(
     num_fewshot: int = 0,
     max_gen_toks: int | None = None,
     apply_chat_template: bool = False,
+    cache: str | None = None,
 ) -> list[Generation]:
-    """Run one task variant through lm-eval's `simple_evaluate` and return its responses."""
+    """Run one task variant through lm-eval's `simple_evaluate` and return its responses.
+
+    `cache` turns on lm-eval's response cache (a sqlite file per model): rerunning the same
+    model and requests after a crash reads the answers back instead of generating them."""
     results = lm_eval.simple_evaluate(
         model=lm,
+        use_cache=cache,
         tasks=[_config(spec, items, num_fewshot, max_gen_toks)],
         task_manager=TaskManager(include_defaults=False),
         apply_chat_template=apply_chat_template,
@@ -160,8 +159,7 @@ def generate(
         verbosity="ERROR",
     )
     assert results is not None
-    inner = lm.lm if isinstance(lm, CachingLM) else lm
-    sample_errors: dict[tuple[str, str], str] = getattr(inner, "sample_errors", {})
+    sample_errors: dict[tuple[str, str], str] = getattr(lm, "sample_errors", {})
     generations = []
     for sample in results["samples"][spec.name]:
         doc = sample["doc"]

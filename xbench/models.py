@@ -65,6 +65,11 @@ class GgufPackage:
         tmp = target.with_name(target.name + ".partial")
         model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
         tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        # transformers de-quantizes GGUF tensors while loading; what remains of the GGUF
+        # "quantizer" only blocks saving, so drop it and save plain safetensors.
+        model.hf_quantizer = None
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
         tmp.rename(target)  # atomic: a killed conversion never leaves a half copy in place

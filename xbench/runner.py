@@ -84,16 +84,18 @@ def run(
             from . import bridge
 
             lm = models.build(model_spec, batch_size=batch_size)
+            cache = None
             if model_spec.cacheable:
-                cache = settings.cache_dir() / "responses" / _hash({"model": model})
-                cache.parent.mkdir(parents=True, exist_ok=True)
-                lm = bridge.with_cache(lm, str(cache))
+                cache_file = settings.cache_dir() / "responses" / _hash({"model": model})
+                cache_file.parent.mkdir(parents=True, exist_ok=True)
+                cache = str(cache_file)
             store.set_model_info(run_id, model_spec.info())
             for spec in _progress(todo, progress):
                 started = time.perf_counter()
                 generations = bridge.generate(
                     lm, spec, items[spec.name], num_fewshot=num_fewshot,
                     max_gen_toks=max_gen_toks, apply_chat_template=apply_chat_template,
+                    cache=cache,
                 )  # fmt: skip
                 unit, rows = _score(spec, items[spec.name], generations, time.perf_counter() - started)
                 store.save_unit(run_id, unit, rows)

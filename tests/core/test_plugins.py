@@ -1,0 +1,89 @@
+import dataclasses
+
+import pytest
+
+from tests.helpers import CAPITALS
+from xbench.errors import XbenchError
+from xbench.plugins import PluginError, Registry, load_registry
+from xbench.spec import Item, Scored, TaskSpec
+
+
+def _spec(language="eng_Latn", **overrides):
+    fields = dict(
+        benchmark="demo", task="demo_qa", language=language, prompt_language=language,
+        partition="original", version="1", source="test",
+        load=lambda ctx: [Item("0", "q", "a")], render=lambda item, k: item.question,
+        score=lambda response, item: Scored(response, float(response == item.gold)),
+    )  # fmt: skip
+    return TaskSpec(**{**fields, **overrides})
+
+
+def test_variant_name_is_task_dot_language():
+    assert _spec("deu_Latn").name == "demo_qa.deu_Latn"
+
+
+def test_duplicate_registration_names_both_plugins():
+    registry = Registry()
+    registry.register_from("first")(_spec())
+    with pytest.raises(PluginError, match="registered twice.*first.*second"):
+        registry.register_from("second")(_spec())
+
+
+def test_invalid_partition_and_non_spec_are_rejected():
+    registry = Registry()
+    with pytest.raises(PluginError, match="partition"):
+        registry.register_from("p")(_spec(partition="made_up"))
+    with pytest.raises(PluginError, match="not an xbench.TaskSpec"):
+        registry.register_from("p")({"task": "x"})
+
+
+def test_select_by_benchmark_task_variant_and_language():
+    registry = Registry()
+    for lang in ("eng_Latn", "deu_Latn", "jpn_Jpan"):
+        registry.register_from("p")(_spec(lang))
+    registry.register_from("p")(_spec(task="demo_other"))
+    assert len(registry.select(["demo"])) == 4
+    assert [s.name for s in registry.select(["demo_qa"], ["de", "ja"])] == [
+        "demo_qa.deu_Latn", "demo_qa.jpn_Jpan",
+    ]  # fmt: skip
+    assert [s.name for s in registry.select(["demo_qa.deu_Latn"])] == ["demo_qa.deu_Latn"]
+
+
+def test_unknown_task_and_language_list_what_exists():
+    registry = Registry()
+    registry.register_from("p")(_spec())
+    with pytest.raises(XbenchError, match=r"unknown task 'nope'.*benchmarks: demo.*tasks: demo_qa"):
+        registry.select(["nope"])
+    with pytest.raises(XbenchError, match=r"unknown language\(s\) xx.*available: eng_Latn"):
+        registry.select(["demo"], ["xx"])
+
+
+def test_builtin_mgsm_comes_through_the_entry_point_group():
+    registry = load_registry()
+    assert registry.origin["mgsm_direct.eng_Latn"].startswith("mgsm (xbench_tasks.mgsm")
+
+
+def test_plugin_path_loads_a_package_folder():
+    registry = load_registry([CAPITALS])
+    spec = registry.specs["capitals.deu_Latn"]
+    assert spec.benchmark == "capitals" and spec.partition == "human_translated"
+
+
+def test_plugin_path_twice_is_a_duplicate_registration():
+    with pytest.raises(PluginError, match="registered twice"):
+        load_registry([CAPITALS, CAPITALS])
+
+
+def test_malformed_plugin_gets_a_clear_error(tmp_path):
+    with pytest.raises(PluginError, match="no function register_tasks"):
+        load_registry([CAPITALS.parent / "broken"])
+    (tmp_path / "crash.py").write_text("import not_a_module_anywhere\n")
+    with pytest.raises(PluginError, match="failed to import: ModuleNotFoundError"):
+        load_registry([tmp_path])
+    with pytest.raises(XbenchError, match="not a folder"):
+        load_registry([tmp_path / "missing"])
+
+
+def test_specs_are_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        _spec().language = "x"  # type: ignore[misc]

@@ -1,0 +1,101 @@
+import json
+
+import duckdb
+import pytest
+
+from xbench.errors import XbenchError
+from xbench.store import EXPORT_FIELDS, MIGRATIONS, SampleRow, Store, UnitScore
+
+
+def _unit(name="t.eng_Latn", value=0.5, n=2, n_errors=0):
+    return UnitScore(
+        task_name=name, benchmark="b", task="t", language=name.split(".")[1],
+        prompt_language="eng_Latn", partition="original", source_language=None,
+        target_language=None, task_version="1", metric="accuracy", value=value,
+        ci_low=0.0, ci_high=1.0, n=n, n_errors=n_errors, duration_s=0.1,
+    )  # fmt: skip
+
+
+def _samples():
+    return [
+        SampleRow("0", "p0", "r0", "1", "1", 1.0, None),
+        SampleRow("1", "p1", None, None, "2", None, "no response"),
+    ]
+
+
+def _start(store, config_hash="h1"):
+    return store.start_run(
+        model="fake", args={"a": 1}, config_hash=config_hash, versions={"xbench": "0"},
+        git_hash=None, tasks=[{"name": "t.eng_Latn"}],
+    )  # fmt: skip
+
+
+def test_migrations_are_numbered_recorded_and_applied_once(tmp_path):
+    path = tmp_path / "x.duckdb"
+    Store(path)
+    Store(path)  # reopening must not re-apply
+    assert Store(path).migrations() == [(v, name) for v, name, _ in MIGRATIONS]
+    assert [v for v, _, _ in MIGRATIONS] == list(range(1, len(MIGRATIONS) + 1))
+
+
+def test_save_unit_twice_replaces_instead_of_duplicating(tmp_path):
+    store = Store(tmp_path / "x.duckdb")
+    run_id, resumed = _start(store)
+    assert not resumed
+    store.save_unit(run_id, _unit(), _samples())
+    store.save_unit(run_id, _unit(value=0.25), _samples())
+    with store.connect() as con:
+        assert con.execute("SELECT count(*) FROM samples").fetchone() == (2,)
+        assert con.execute("SELECT value FROM scores").fetchall() == [(0.25,)]
+    assert store.completed_units(run_id) == {"t.eng_Latn"}
+
+
+def test_unfinished_run_with_same_config_is_resumed_completed_is_not(tmp_path):
+    store = Store(tmp_path / "x.duckdb")
+    first, _ = _start(store)
+    store.finish_run(first, "failed", "boom")
+    again, resumed = _start(store)
+    assert (again, resumed) == (first, True)
+    assert store.run(again)["status"] == "running" and store.run(again)["error"] is None
+    store.finish_run(again, "completed")
+    fresh, resumed = _start(store)
+    assert fresh != first and not resumed
+
+
+def test_failed_transaction_leaves_nothing_behind(tmp_path):
+    store = Store(tmp_path / "x.duckdb")
+    run_id, _ = _start(store)
+    bad = [SampleRow("0", "p", "r", "1", "1", 1.0, None)] * 2  # duplicate primary key
+    with pytest.raises(duckdb.ConstraintException):
+        store.save_unit(run_id, _unit(), bad)
+    assert store.completed_units(run_id) == set()
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+def test_export_has_the_documented_fields(tmp_path, fmt):
+    store = Store(tmp_path / "x.duckdb")
+    run_id, _ = _start(store)
+    store.save_unit(run_id, _unit(), _samples())
+    out = tmp_path / f"out.{fmt}"
+    assert store.export(run_id, fmt, out) == 2
+    rows = duckdb.sql(f"SELECT * FROM '{out}'") if fmt != "jsonl" else None
+    if fmt == "jsonl":
+        records = [json.loads(line) for line in out.read_text().splitlines()]
+        assert list(records[0]) == list(EXPORT_FIELDS)
+        assert records[1]["error"] == "no response" and records[1]["score"] is None
+    else:
+        assert tuple(rows.columns) == EXPORT_FIELDS
+        assert len(rows.fetchall()) == 2
+
+
+def test_read_only_store_needs_an_existing_file(tmp_path):
+    with pytest.raises(XbenchError, match="xbench run"):
+        Store(tmp_path / "missing.duckdb", read_only=True)
+
+
+def test_unknown_run_id_lists_recent_runs(tmp_path):
+    store = Store(tmp_path / "x.duckdb")
+    run_id, _ = _start(store)
+    assert store.resolve_run_id(None) == run_id
+    with pytest.raises(XbenchError, match=run_id):
+        store.resolve_run_id("nope")

@@ -1,0 +1,3 @@
+"""A malformed plugin: it forgot register_tasks."""
+
+TASKS = []
