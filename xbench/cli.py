@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -145,8 +146,14 @@ def _cmd_export(a: argparse.Namespace) -> int:
 COMMANDS = {"run": _cmd_run, "tasks": _cmd_tasks, "results": _cmd_results, "export": _cmd_export}
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt  # the runner marks the run failed ("interrupted") and keeps its units
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "run":
+        signal.signal(signal.SIGTERM, _interrupt)
     try:
         return COMMANDS[args.command](args)
     except XbenchError as exc:

@@ -8,6 +8,7 @@ unit), so a killed run keeps everything committed before it and readers are bloc
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -19,6 +20,8 @@ from typing import Any
 import duckdb
 
 from .errors import XbenchError
+
+LOCK_WAIT_S = 60.0
 
 MIGRATIONS: list[tuple[int, str, str]] = [
     (
@@ -141,10 +144,20 @@ class Store:
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        try:
-            con = duckdb.connect(str(self.path), read_only=self.read_only)
-        except duckdb.IOException as exc:  # e.g. another process holds the write lock
-            raise XbenchError(f"cannot open the database {self.path}: {exc}") from exc
+        """A short-lived connection. DuckDB lets one process write a file at a time and
+        readers in other processes hold it briefly too, so a conflicting lock is waited out
+        (up to LOCK_WAIT_S) instead of failing a run that has just spent minutes generating."""
+        deadline = time.monotonic() + LOCK_WAIT_S
+        delay = 0.02
+        while True:
+            try:
+                con = duckdb.connect(str(self.path), read_only=self.read_only)
+                break
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                    raise XbenchError(f"cannot open the database {self.path}: {exc}") from exc
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
         try:
             yield con
         finally:

@@ -1,0 +1,127 @@
+"""The CLI as a user meets it: subprocesses, exit codes, one-line errors."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import duckdb
+import pytest
+
+from tests.helpers import CAPITALS, xbench_cli
+
+PLUGIN = ["--plugin-path", str(CAPITALS)]
+
+
+def test_help_and_tasks_import_no_heavy_libraries():
+    code = (
+        "import sys\n"
+        "from xbench.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "main(['tasks'])\n"
+        "heavy = [m for m in ('torch', 'transformers', 'lm_eval', 'datasets') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "mgsm_en_cot.zho_Hans" in out.stdout
+
+
+def test_tasks_lists_language_fields_and_sources():
+    out = xbench_cli("tasks", "--json", *PLUGIN)
+    rows = {r["variant"]: r for r in json.loads(out.stdout)}
+    assert rows["mgsm_en_cot.deu_Latn"]["prompt_language"] == "eng_Latn"
+    assert rows["capitals.spa_Latn"]["partition"] == "human_translated"
+    assert set(rows["capitals.spa_Latn"]) == {
+        "variant", "benchmark", "language", "prompt_language", "partition", "version", "source",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "--model", "gpt-17"], "error: unknown model 'gpt-17'; model kinds:"),
+        (["run", "--model", "fake", "--tasks", "nope"], "error: unknown task 'nope'"),
+        (["run", "--model", "fake", "--tasks", "mgsm", "--languages", "xx"], "error: unknown language(s) xx"),
+        (["run", "--model", "fake", "--tasks", "mgsm_direct", "--languages", "en",
+          "--data-dir", "/nonexistent"], "/nonexistent/mgsm/mgsm_en.tsv"),
+        (["results", "nope"], "error: unknown run 'nope'"),
+    ],
+)  # fmt: skip
+def test_bad_input_is_one_line_exit_2(tmp_path, args, message):
+    db = tmp_path / "x.duckdb"
+    if args[0] == "results":
+        xbench_cli("run", "--model", "fake", "--tasks", "capitals", *PLUGIN, "--db", str(db))
+    out = xbench_cli(*args, "--db", str(db))
+    assert out.returncode == 2
+    assert message in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1, out.stderr
+
+
+def test_run_results_export_round_trip(tmp_path):
+    db = str(tmp_path / "x.duckdb")
+    out = xbench_cli("run", "--model", "fake:accuracy=1", "--tasks", "capitals", *PLUGIN, "--db", db)
+    assert out.returncode == 0, out.stderr
+    assert "capitals  spa_Latn" in out.stdout and "100.0" in out.stdout
+    results = json.loads(xbench_cli("results", "--json", "--db", db).stdout)
+    assert results["run"]["status"] == "completed"
+    assert {s["language"]: s["value"] for s in results["scores"]} == {
+        "deu_Latn": 1.0, "eng_Latn": 1.0, "spa_Latn": 1.0,
+    }  # fmt: skip
+    csv = tmp_path / "s.csv"
+    assert xbench_cli("export", "--format", "csv", "--out", str(csv), "--db", db).returncode == 0
+    assert duckdb.sql(f"SELECT count(*) FROM '{csv}'").fetchall() == [(9,)]
+
+
+def test_xbench_db_environment_variable(tmp_path):
+    db = tmp_path / "env.duckdb"
+    out = xbench_cli("run", "--model", "fake", "--tasks", "capitals", *PLUGIN, env={"XBENCH_DB": str(db)})
+    assert out.returncode == 0 and db.exists()
+
+
+def _scores(db):
+    try:
+        with duckdb.connect(str(db), read_only=True) as con:
+            return con.execute("SELECT count(*) FROM scores").fetchone()[0]
+    except (duckdb.IOException, duckdb.CatalogException):
+        return 0  # the writer holds the file right now, or the schema is not there yet
+
+
+@pytest.mark.slow
+def test_killed_run_keeps_committed_units_and_rerun_finishes_without_duplicates(tmp_path):
+    db = tmp_path / "x.duckdb"
+    cmd = [sys.executable, "-m", "xbench", "run", "--model", "fake:sleep=0.4", "--tasks",
+           "capitals", *PLUGIN, "--db", str(db)]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while _scores(db) < 1 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    committed = _scores(db)
+    assert 1 <= committed < 3, "the kill must land mid-run"
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "(resumed)" in out.stdout
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*), count(DISTINCT run_id) FROM runs").fetchone() == (1, 1)
+        assert con.execute("SELECT count(*) FROM scores").fetchone() == (3,)
+        assert con.execute("SELECT count(*) FROM samples").fetchone() == (9,)
+        assert con.execute("SELECT status FROM runs").fetchone() == ("completed",)
+
+
+def test_sigterm_marks_the_run_failed(tmp_path):
+    db = tmp_path / "x.duckdb"
+    cmd = [sys.executable, "-m", "xbench", "run", "--model", "fake:sleep=0.4", "--tasks",
+           "capitals", *PLUGIN, "--db", str(db)]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while _scores(db) < 1 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    assert "rerun the same command to resume" in err
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT status, error FROM runs").fetchone() == ("failed", "interrupted")
