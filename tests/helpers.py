@@ -11,7 +11,9 @@ REPO = Path(__file__).resolve().parents[1]
 CAPITALS = REPO / "tests" / "plugins" / "xbench-capitals"
 
 
-def xbench_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def xbench_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     """Run `python -m xbench ...` in a subprocess, as a user would."""
     return subprocess.run(
         [sys.executable, "-m", "xbench", *args],

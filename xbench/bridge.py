@@ -14,10 +14,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-# Nothing is fetched from the hub at run time unless the user asks for a hub model/dataset;
-# these are set before lm_eval / transformers / datasets are imported.
-for _var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
-    os.environ.setdefault(_var, "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import datasets  # noqa: E402
@@ -46,7 +42,9 @@ def version() -> str:
     return lm_eval.__version__
 
 
-def hf_lm(pretrained: str, *, batch_size: int | str = 1, device: str | None = None, **kwargs: Any) -> LM:
+def hf_lm(
+    pretrained: str, *, batch_size: int | str = 1, device: str | None = None, **kwargs: Any
+) -> LM:
     """lm-eval's HF backend (transformers), on GPU when there is one."""
     import torch
     from lm_eval.models.huggingface import HFLM
@@ -82,7 +80,9 @@ def responder_lm(respond: Callable[[dict[str, Any], str], str], *, name: str) ->
         def loglikelihood(self, requests: list[Any], disable_tqdm: bool = False) -> list[Any]:
             raise NotImplementedError(f"{name} only generates text")
 
-        def loglikelihood_rolling(self, requests: list[Any], disable_tqdm: bool = False) -> list[Any]:
+        def loglikelihood_rolling(
+            self, requests: list[Any], disable_tqdm: bool = False
+        ) -> list[Any]:
             raise NotImplementedError(f"{name} only generates text")
 
         @property
@@ -108,7 +108,9 @@ def _docs(spec: TaskSpec, items: Sequence[Item], num_fewshot: int) -> list[dict[
     ]
 
 
-def _config(spec: TaskSpec, items: Sequence[Item], num_fewshot: int, max_gen_toks: int | None) -> dict[str, Any]:
+def _config(
+    spec: TaskSpec, items: Sequence[Item], num_fewshot: int, max_gen_toks: int | None
+) -> dict[str, Any]:
     by_key = {item.item_key: item for item in items}
     docs = _docs(spec, items, num_fewshot)
     return {

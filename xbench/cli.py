@@ -66,7 +66,9 @@ def _table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
     cells = [[("" if r.get(c) is None else str(r[c])) for c in columns] for r in rows]
     widths = [max([len(c), *(len(row[i]) for row in cells)]) for i, c in enumerate(columns)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in cells]
+    lines += [
+        "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    ]
     return "\n".join(lines)
 
 
@@ -104,14 +106,20 @@ def _cmd_run(a: argparse.Namespace) -> int:
 def _cmd_tasks(a: argparse.Namespace) -> int:
     from .plugins import load_registry
 
-    specs = sorted(load_registry(a.plugin_path).specs.values(), key=lambda s: (s.benchmark, s.task, s.language))
+    specs = sorted(
+        load_registry(a.plugin_path).specs.values(), key=lambda s: (s.benchmark, s.task, s.language)
+    )
     rows = [
         {"variant": s.name, "benchmark": s.benchmark, "language": s.language,
          "prompt_language": s.prompt_language, "partition": s.partition, "version": s.version,
          "source": s.source}
         for s in specs
     ]  # fmt: skip
-    print(json.dumps(rows, indent=1) if a.json else _table(rows, list(rows[0]) if rows else ["variant"]))
+    print(
+        json.dumps(rows, indent=1)
+        if a.json
+        else _table(rows, list(rows[0]) if rows else ["variant"])
+    )
     return 0
 
 

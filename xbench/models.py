@@ -107,6 +107,11 @@ class ModelSpec:
         """Real models go through lm-eval's response cache; test and file backends do not."""
         return self.kind in ("gguf", "hf")
 
+    @property
+    def needs_hub(self) -> bool:
+        """An `hf:` model that is not a local folder is downloaded from the hub."""
+        return self.kind == "hf" and not Path(str(self.target)).expanduser().exists()
+
     def info(self) -> dict[str, Any]:
         return {"kind": self.kind, "target": self.target, **self.options}
 
@@ -140,7 +145,9 @@ def resolve(spec: str) -> ModelSpec:
     if kind == "fake":
         options = _parse_options(rest, spec)
         if unknown := set(options) - FAKE_OPTIONS:
-            raise XbenchError(f"unknown fake option(s) {sorted(unknown)}; use {sorted(FAKE_OPTIONS)}")
+            raise XbenchError(
+                f"unknown fake option(s) {sorted(unknown)}; use {sorted(FAKE_OPTIONS)}"
+            )
         return ModelSpec(spec, "fake", options)
     if kind == "predictions" and rest:
         path = Path(rest).expanduser()

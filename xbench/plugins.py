@@ -50,7 +50,9 @@ class Registry:
 
     def _check(self, spec: TaskSpec, plugin: str) -> None:
         if not isinstance(spec, TaskSpec):
-            raise PluginError(f"plugin {plugin} registered {spec!r}, which is not an xbench.TaskSpec")
+            raise PluginError(
+                f"plugin {plugin} registered {spec!r}, which is not an xbench.TaskSpec"
+            )
         if spec.name in self.specs:
             raise PluginError(
                 f"task {spec.name!r} is registered twice (by {self.origin[spec.name]} and "
@@ -92,7 +94,9 @@ class Registry:
         if langs:
             wanted = [languages.normalize(code) for code in langs]
             available = sorted({s.language for s in chosen.values()})
-            unknown = [code for code, long in zip(langs, wanted, strict=True) if long not in available]
+            unknown = [
+                code for code, long in zip(langs, wanted, strict=True) if long not in available
+            ]
             if unknown:
                 raise XbenchError(
                     f"unknown language(s) {', '.join(unknown)} for the chosen tasks; "
@@ -114,7 +118,9 @@ def _call_register(module: ModuleType, plugin: str, registry: Registry) -> None:
     except XbenchError:
         raise
     except Exception as exc:
-        raise PluginError(f"plugin {plugin} failed in register_tasks: {type(exc).__name__}: {exc}") from exc
+        raise PluginError(
+            f"plugin {plugin} failed in register_tasks: {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def _import_file(path: Path) -> ModuleType:
@@ -134,7 +140,9 @@ def _import_file(path: Path) -> ModuleType:
 
 def _plugin_files(folder: Path) -> Iterable[Path]:
     if not folder.is_dir():
-        raise XbenchError(f"plugin path {folder} is not a folder; pass a folder of plugin .py files")
+        raise XbenchError(
+            f"plugin path {folder} is not a folder; pass a folder of plugin .py files"
+        )
     for path in sorted(folder.iterdir()):
         if path.name.startswith(("_", ".")):
             continue
@@ -151,7 +159,9 @@ def load_registry(plugin_paths: Sequence[str | Path] = ()) -> Registry:
         try:
             module = ep.load()
         except Exception as exc:
-            raise PluginError(f"plugin {plugin} failed to import: {type(exc).__name__}: {exc}") from exc
+            raise PluginError(
+                f"plugin {plugin} failed to import: {type(exc).__name__}: {exc}"
+            ) from exc
         _call_register(module, plugin, registry)
     for folder in plugin_paths:
         for path in _plugin_files(Path(folder)):
@@ -160,6 +170,8 @@ def load_registry(plugin_paths: Sequence[str | Path] = ()) -> Registry:
             except XbenchError:
                 raise
             except Exception as exc:
-                raise PluginError(f"plugin {path} failed to import: {type(exc).__name__}: {exc}") from exc
+                raise PluginError(
+                    f"plugin {path} failed to import: {type(exc).__name__}: {exc}"
+                ) from exc
             _call_register(module, str(path), registry)
     return registry

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,7 @@ def run(
                 f"{spec.name} has {spec.max_fewshot} few-shot exemplars; --num-fewshot {num_fewshot} is too many"
             )
     context = LoadContext(data_dir=settings.data_dir(data_dir))
+    settings.go_offline_unless(context.data_dir is None or model_spec.needs_hub)
     items = {spec.name: _load(spec, context, limit) for spec in specs}
 
     args = {
@@ -97,10 +98,14 @@ def run(
                     max_gen_toks=max_gen_toks, apply_chat_template=apply_chat_template,
                     cache=cache,
                 )  # fmt: skip
-                unit, rows = _score(spec, items[spec.name], generations, time.perf_counter() - started)
+                unit, rows = _score(
+                    spec, items[spec.name], generations, time.perf_counter() - started
+                )
                 store.save_unit(run_id, unit, rows)
     except (KeyboardInterrupt, Exception) as exc:
-        cause = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
+        cause = (
+            "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
+        )
         store.finish_run(run_id, "failed", cause)
         if isinstance(exc, KeyboardInterrupt):
             raise
@@ -125,7 +130,9 @@ def _load(spec: TaskSpec, context: LoadContext, limit: int | None) -> list[Any]:
     return items[:limit] if limit else items
 
 
-def _score(spec: TaskSpec, items: Sequence[Any], generations: Sequence[Any], duration: float) -> tuple[UnitScore, list[SampleRow]]:
+def _score(
+    spec: TaskSpec, items: Sequence[Any], generations: Sequence[Any], duration: float
+) -> tuple[UnitScore, list[SampleRow]]:
     by_key = {item.item_key: item for item in items}
     rows = []
     for gen in generations:
@@ -135,7 +142,15 @@ def _score(spec: TaskSpec, items: Sequence[Any], generations: Sequence[Any], dur
             continue
         scored = spec.score(gen.response, item)
         rows.append(
-            SampleRow(gen.item_key, gen.prompt, gen.response, scored.extracted, item.gold, scored.score, None)
+            SampleRow(
+                gen.item_key,
+                gen.prompt,
+                gen.response,
+                scored.extracted,
+                item.gold,
+                scored.score,
+                None,
+            )
         )
     answered = [r.score for r in rows if r.error is None and r.score is not None]
     value, low, high = metrics.mean_ci(answered)

@@ -34,3 +34,16 @@ def cache_dir() -> Path:
     if env := os.environ.get("XBENCH_CACHE_DIR"):
         return Path(env)
     return _user_dir("cache")
+
+
+HUB_OFFLINE_VARS = ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE")
+
+
+def go_offline_unless(needs_hub: bool) -> None:
+    """Keep the Hugging Face libraries off the network when a run needs nothing from the hub
+    (local data dir, local or packaged model): no update checks, no silent downloads, and the
+    same behaviour with and without internet. A variable the user set explicitly wins.
+    Must run before datasets / transformers / lm_eval are imported."""
+    if not needs_hub:
+        for var in HUB_OFFLINE_VARS:
+            os.environ.setdefault(var, "1")

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -124,7 +124,7 @@ class SampleRow:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Store:
@@ -238,9 +238,7 @@ class Store:
                 "UPDATE runs SET model_info = ? WHERE run_id = ?", [json.dumps(info), run_id]
             )
 
-    def save_unit(
-        self, run_id: str, unit: UnitScore, samples: Sequence[SampleRow]
-    ) -> None:
+    def save_unit(self, run_id: str, unit: UnitScore, samples: Sequence[SampleRow]) -> None:
         """Store one finished task-language unit in one transaction. Saving the same unit
         again replaces it, so a resumed run never duplicates rows."""
         with self.transaction() as con:

@@ -61,7 +61,9 @@ def test_bad_input_is_one_line_exit_2(tmp_path, args, message):
 
 def test_run_results_export_round_trip(tmp_path):
     db = str(tmp_path / "x.duckdb")
-    out = xbench_cli("run", "--model", "fake:accuracy=1", "--tasks", "capitals", *PLUGIN, "--db", db)
+    out = xbench_cli(
+        "run", "--model", "fake:accuracy=1", "--tasks", "capitals", *PLUGIN, "--db", db
+    )
     assert out.returncode == 0, out.stderr
     assert "capitals  spa_Latn" in out.stdout and "100.0" in out.stdout
     results = json.loads(xbench_cli("results", "--json", "--db", db).stdout)
@@ -76,7 +78,9 @@ def test_run_results_export_round_trip(tmp_path):
 
 def test_xbench_db_environment_variable(tmp_path):
     db = tmp_path / "env.duckdb"
-    out = xbench_cli("run", "--model", "fake", "--tasks", "capitals", *PLUGIN, env={"XBENCH_DB": str(db)})
+    out = xbench_cli(
+        "run", "--model", "fake", "--tasks", "capitals", *PLUGIN, env={"XBENCH_DB": str(db)}
+    )
     assert out.returncode == 0 and db.exists()
 
 

@@ -13,7 +13,9 @@ from xbench.store import Store
 
 def _run(tmp_path, model="fake:accuracy=0.5", **kw):
     kw.setdefault("tasks", ["capitals"])
-    return xbench.run(model=model, db=tmp_path / "x.duckdb", plugin_paths=[CAPITALS], progress=False, **kw)
+    return xbench.run(
+        model=model, db=tmp_path / "x.duckdb", plugin_paths=[CAPITALS], progress=False, **kw
+    )
 
 
 def _count(db, sql):

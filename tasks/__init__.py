@@ -1,0 +1,1 @@
+"""xbench's built-in benchmarks, each a plugin written against the public API (`xbench.spec`)."""
