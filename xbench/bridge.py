@@ -18,7 +18,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import datasets  # noqa: E402
 import lm_eval  # noqa: E402
-from lm_eval.api.model import LM  # noqa: E402
+from lm_eval.api.model import LM, CachingLM  # noqa: E402
+from lm_eval.evaluator import evaluate  # noqa: E402
 from lm_eval.tasks import TaskManager  # noqa: E402
 
 from .models import MissingResponse  # noqa: E402
@@ -146,22 +147,29 @@ def generate(
     apply_chat_template: bool = False,
     cache: str | None = None,
 ) -> list[Generation]:
-    """Run one task variant through lm-eval's `simple_evaluate` and return its responses.
+    """Run one task variant through lm-eval and return its responses.
 
     `cache` turns on lm-eval's response cache (a sqlite file per model): rerunning the same
     model and requests after a crash reads the answers back instead of generating them."""
-    results = lm_eval.simple_evaluate(
-        model=lm,
-        use_cache=cache,
-        tasks=[_config(spec, items, num_fewshot, max_gen_toks)],
-        task_manager=TaskManager(include_defaults=False),
+    # lm-eval's `evaluate` is `simple_evaluate` minus model construction and the environment
+    # report (pip list, nvidia-smi, git: seconds per call), which xbench records once per run
+    # instead of once per task-language unit.
+    if cache is not None:
+        lm = CachingLM(lm, cache)
+    results = evaluate(
+        lm=lm,
+        task_dict=TaskManager(include_defaults=False).load(
+            [_config(spec, items, num_fewshot, max_gen_toks)]
+        ),
         apply_chat_template=apply_chat_template,
+        fewshot_as_multiturn=False,  # few-shot exemplars are rendered into one prompt
         bootstrap_iters=0,  # xbench computes its own CIs from the stored samples
         log_samples=True,
         verbosity="ERROR",
     )
     assert results is not None
-    sample_errors: dict[tuple[str, str], str] = getattr(lm, "sample_errors", {})
+    inner = lm.lm if isinstance(lm, CachingLM) else lm
+    sample_errors: dict[tuple[str, str], str] = getattr(inner, "sample_errors", {})
     generations = []
     for sample in results["samples"][spec.name]:
         doc = sample["doc"]

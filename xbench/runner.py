@@ -87,7 +87,7 @@ def run(
             lm = models.build(model_spec, batch_size=batch_size)
             cache = None
             if model_spec.cacheable:
-                cache_file = settings.cache_dir() / "responses" / _hash({"model": model})
+                cache_file = settings.cache_dir() / "responses" / f"{_hash({'model': model})}.db"
                 cache_file.parent.mkdir(parents=True, exist_ok=True)
                 cache = str(cache_file)
             store.set_model_info(run_id, model_spec.info())

@@ -316,6 +316,16 @@ class Store:
                 record[key] = record[key].isoformat()
         return record
 
+    def runs(self) -> list[dict[str, Any]]:
+        """All runs, newest first, with the columns a listing needs."""
+        with self.connect() as con:
+            rel = con.execute(
+                "SELECT run_id, model, status, started_at, duration_s, error FROM runs"
+                " ORDER BY started_at DESC"
+            )
+            cols = [d[0] for d in rel.description]
+            return [dict(zip(cols, row, strict=True)) for row in rel.fetchall()]
+
     def scores(self, run_id: str) -> list[dict[str, Any]]:
         with self.connect() as con:
             rel = con.execute(

@@ -252,9 +252,9 @@ ENGLISH = LANGUAGES["en"]
 class Exemplar:
     """One few-shot exemplar, with its localized prefixes already in the text."""
 
-    question: str  # "Question: Roger has 5 tennis balls. …"
-    answer: str  # "Step-by-Step Answer: … The answer is 11."
-    number: int  # 11
+    question: str  # "Question: Mia has 4 apples. …"
+    answer: str  # "Step-by-Step Answer: … The answer is 7."
+    number: int  # 7
 
 
 @dataclass(frozen=True)

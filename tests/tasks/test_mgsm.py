@@ -1,5 +1,9 @@
 """MGSM plugin: registration, loading (local files and hub layout), prompts (golden), parsing.
 
+The golden prompts hold only xbench's templates around text we wrote ourselves (QUESTIONS and
+data/mgsm_exemplars_fixture.json), never MGSM items or exemplars: the real data stays in
+../shared/data and is read at test time through the `shared_data` fixture.
+
 Regenerate the golden prompts with `XBENCH_UPDATE_GOLDEN=1 python -m pytest tests/tasks`, then
 read the diff before committing it.
 """
@@ -22,7 +26,9 @@ from xbench_tasks.mgsm.prompts import LANGUAGES
 HERE = Path(__file__).parent
 GOLDEN = HERE / "golden" / "mgsm"
 PARSER_CASES = json.loads((HERE / "data" / "mgsm_parser_cases.json").read_text(encoding="utf-8"))
+EXEMPLARS_FIXTURE = HERE / "data" / "mgsm_exemplars_fixture.json"
 SHORTS = ("bn", "de", "en", "es", "fr", "ja", "ru", "sw", "te", "th", "zh")
+SHORT_OF = {SHORT_CODES[short]: short for short in SHORTS}
 TASKS = ("mgsm_direct", "mgsm_native_cot", "mgsm_en_cot")
 UPDATE_GOLDEN = os.environ.get("XBENCH_UPDATE_GOLDEN") == "1"
 
@@ -138,17 +144,8 @@ def test_loading_is_cached_per_language(shared_data):
 
 @pytest.mark.parametrize("short", SHORTS)
 def test_exemplars_match_the_prefix_table(shared_data, short):
-    """Our per-language words agree with the url-nlp exemplars, and the CoT parser reads every
-    exemplar's "The answer is N" back as N."""
-    words = LANGUAGES[short]
-    shots = data.read_exemplars(shared_data)[short]
-    assert [shot.number for shot in shots] == [11, 29, 39, 9, 33, 8, 8, 5]
-    score = spec("mgsm_native_cot", SHORT_CODES[short]).score
-    for shot in shots:
-        assert shot.question.startswith(words.question_prefix)
-        assert shot.answer.startswith(words.cot_answer_prefix)
-        item = Item(item_key="x", question=shot.question, gold=str(shot.number))
-        assert score(shot.answer, item).score == 1.0, shot.answer
+    """Our per-language words agree with the url-nlp exemplars (see check_exemplars)."""
+    check_exemplars(shared_data, short, [11, 29, 39, 9, 33, 8, 8, 5])
 
 
 # --- data errors ----------------------------------------------------------------------------
@@ -289,17 +286,145 @@ def test_simple_evals_quirks_are_fixed():
     assert LANGUAGES["zh"].cot_instruction.count("答案：") == 2
 
 
+# Self-written test questions (not MGSM items), one per language, answer 5: the goldens check
+# xbench's templates around them. The bn, sw, te and th wording has not been checked by a
+# native speaker; it only has to be plausible text in the right script.
+QUESTIONS = {
+    "bn": "একটি বাক্সে 3টি লাল কলম এবং 2টি নীল কলম আছে। বাক্সে মোট কতটি কলম আছে?",
+    "de": "In einer Schachtel liegen 3 rote und 2 blaue Stifte. Wie viele Stifte liegen in der"
+    " Schachtel?",
+    "en": "A box holds 3 red pens and 2 blue pens. How many pens are in the box?",
+    "es": "Una caja tiene 3 bolígrafos rojos y 2 bolígrafos azules. ¿Cuántos bolígrafos hay en"
+    " la caja?",
+    "fr": "Une boîte contient 3 stylos rouges et 2 stylos bleus. Combien de stylos y a-t-il dans"
+    " la boîte ?",
+    "ja": "箱の中に赤いペンが3本と青いペンが2本入っています。箱の中にペンは全部で何本ありますか？",
+    "ru": "В коробке лежат 3 красные ручки и 2 синие ручки. Сколько всего ручек в коробке?",
+    "sw": "Sanduku lina kalamu nyekundu 3 na kalamu za bluu 2. Sanduku lina kalamu ngapi kwa"
+    " jumla?",
+    "te": "ఒక పెట్టెలో 3 ఎర్ర పెన్నులు మరియు 2 నీలి పెన్నులు ఉన్నాయి. పెట్టెలో మొత్తం ఎన్ని పెన్నులు ఉన్నాయి?",
+    "th": "ในกล่องมีปากกาสีแดง 3 ด้ามและปากกาสีน้ำเงิน 2 ด้าม ในกล่องมีปากกาทั้งหมดกี่ด้าม",
+    "zh": "盒子里有3支红笔和2支蓝笔。盒子里一共有多少支笔？",
+}
+
+
+def write_own_data_dir(root: Path) -> Path:
+    """A data dir in the url-nlp layout holding only text we wrote: one item per language
+    (QUESTIONS, gold 5) and the exemplars fixture (en, ja). The loader wants exemplars for all 11
+    languages, so the others get marked placeholders; no golden uses them."""
+    exemplars = json.loads(EXEMPLARS_FIXTURE.read_text(encoding="utf-8"))
+    for short, words in LANGUAGES.items():
+        exemplars["MGSM_EXEMPLARS"].setdefault(
+            short,
+            [
+                {
+                    "id": str(i),
+                    "q": f"{words.question_prefix}PLACEHOLDER-{short}-{i}",
+                    "a": f"{words.cot_answer_prefix}PLACEHOLDER-{short}-{i}",
+                }
+                for i in range(1, 9)
+            ],
+        )
+    mgsm = root / "mgsm"
+    mgsm.mkdir(parents=True)
+    text = json.dumps(exemplars, ensure_ascii=False, indent=1)
+    (mgsm / "mgsm_exemplars.json").write_text(text, encoding="utf-8")
+    for short, question in QUESTIONS.items():
+        (mgsm / f"mgsm_{short}.tsv").write_text(f"{question}\t5\n", encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="module")
+def own_data(tmp_path_factory) -> Path:
+    return write_own_data_dir(tmp_path_factory.mktemp("own_data"))
+
+
+def check_exemplars(data_dir: Path, short: str, numbers: list[int]) -> None:
+    """The exemplars of `short` use our per-language words, and the CoT parser reads every
+    exemplar's "The answer is N" back as N."""
+    words = LANGUAGES[short]
+    shots = data.read_exemplars(data_dir)[short]
+    assert [shot.number for shot in shots] == numbers
+    score = spec("mgsm_native_cot", SHORT_CODES[short]).score
+    for shot in shots:
+        assert shot.question.startswith(words.question_prefix)
+        assert shot.answer.startswith(words.cot_answer_prefix)
+        item = Item(item_key="x", question=shot.question, gold=str(shot.number))
+        assert score(shot.answer, item).score == 1.0, shot.answer
+
+
+@pytest.mark.parametrize("short", ["en", "ja"])
+def test_own_exemplars_fixture_is_well_formed(own_data, short):
+    check_exemplars(own_data, short, [7, 12, 15, 6, 20, 9, 14, 4])
+
+
 GOLDEN_CASES = [(task, SHORT_CODES[short], 0) for task in TASKS for short in SHORTS] + [
     (task, language, 2) for task in TASKS for language in ("eng_Latn", "jpn_Jpan")
 ]
 
 
+def golden_path(task: str, language: str, k: int) -> Path:
+    return GOLDEN / f"{task}.{language}{f'.{k}shot' if k else ''}.txt"
+
+
 @pytest.mark.parametrize(("task", "language", "k"), GOLDEN_CASES)
-def test_golden_prompt(shared_data, task, language, k):
+def test_golden_prompt(own_data, task, language, k):
     s = spec(task, language)
-    prompt = s.render(s.load(LoadContext(data_dir=shared_data))[0], k)
-    path = GOLDEN / f"{task}.{language}{f'.{k}shot' if k else ''}.txt"
+    (item,) = s.load(LoadContext(data_dir=own_data))
+    assert (item.question, item.gold) == (QUESTIONS[SHORT_OF[language]], "5")
+    prompt = s.render(item, k)
+    path = golden_path(task, language, k)
     expected = prompt + "\n"  # files end with a newline, as editors like them; prompts do not
     if UPDATE_GOLDEN:
         path.write_bytes(expected.encode("utf-8"))
     assert path.read_bytes().decode("utf-8") == expected
+
+
+def test_no_stale_golden_files():
+    assert sorted(GOLDEN.iterdir()) == sorted(golden_path(*case) for case in GOLDEN_CASES)
+
+
+def test_golden_files_hold_no_mgsm_text(shared_data):
+    """The goldens must not contain third-party text: no MGSM question or exemplar."""
+    mgsm = shared_data / "mgsm"
+    texts = [
+        line.split("\t")[0]
+        for path in sorted(mgsm.glob("mgsm_*.tsv"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ]
+    raw = json.loads((mgsm / "mgsm_exemplars.json").read_text(encoding="utf-8"))
+    for shots in raw["MGSM_EXEMPLARS"].values():
+        for shot in shots:
+            # without the localized prefixes, which are our template words too
+            texts += [shot["q"].split(maxsplit=1)[-1][:40], shot["a"].split(maxsplit=3)[-1][:40]]
+    for path in sorted(GOLDEN.iterdir()):
+        golden = path.read_text(encoding="utf-8")
+        assert not [text for text in texts if text in golden], path.name
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_real_item_prompt_structure(shared_data, name):
+    """Real item 0 and the real exemplars, rendered: checked for structure, never stored."""
+    s = SPECS[name]
+    short = SHORT_OF[s.language]
+    words = LANGUAGES[SHORT_OF[s.prompt_language]]
+    tsv = (shared_data / "mgsm" / f"mgsm_{short}.tsv").read_text(encoding="utf-8")
+    question = tsv.splitlines()[0].split("\t")[0]
+    item = s.load(LoadContext(data_dir=shared_data))[0]
+    assert item.question == question
+
+    zero_shot = s.render(item, 0)
+    chain_of_thought = s.task != "mgsm_direct"
+    instruction = words.cot_instruction if chain_of_thought else words.direct_instruction
+    assert zero_shot.startswith(f"{instruction}\n\n")
+    ending = question if chain_of_thought else f"{question}\n{words.answer_prefix.rstrip()}"
+    assert zero_shot.endswith(f"\n\n{ending}")
+
+    two_shot = s.render(item, 2)
+    raw = json.loads((shared_data / "mgsm" / "mgsm_exemplars.json").read_text(encoding="utf-8"))
+    first, second = raw["MGSM_EXEMPLARS"][words.short][:2]
+    assert two_shot.startswith(f"{first['q']}\n")
+    assert f"\n\n{second['q']}\n" in two_shot
+    answer_prefix = words.cot_answer_prefix if chain_of_thought else words.answer_prefix
+    assert two_shot.endswith(f"\n\n{words.question_prefix}{question}\n{answer_prefix.rstrip()}")
+    assert two_shot.count("\n\n") == 2
