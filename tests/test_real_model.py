@@ -48,3 +48,19 @@ def test_smollm2_on_mgsm_two_languages_three_items(tmp_path, shared_data, monkey
             [first.run_id, second.run_id],
         ).fetchall()
     assert len(pairs) == 6 and all(same for (same,) in pairs)
+
+
+def test_hf_kind_with_a_local_path_and_options(tmp_path, shared_data):
+    from xbench.models import GGUF_MODELS
+    from xbench.store import Store
+
+    path = GGUF_MODELS["smollm2-135m"].converted()
+    db = tmp_path / "x.duckdb"
+    result = xbench.run(
+        model=f"hf:{path},dtype=float32,device=cpu", tasks=["mgsm_direct"], languages=["en"],
+        limit=1, max_gen_toks=8, data_dir=shared_data, db=db, progress=False,
+    )  # fmt: skip
+    [score] = result.scores
+    assert (score["n"], score["n_errors"]) == (1, 0)
+    info = Store(db, read_only=True).run(result.run_id)["model_info"]
+    assert info == {"kind": "hf", "target": str(path), "dtype": "float32", "device": "cpu"}

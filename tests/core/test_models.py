@@ -62,3 +62,13 @@ def test_predictions_file_lookup_missing_item_and_corrupt_line(tmp_path):
     path.write_text(json.dumps(rows[0]) + "\n{not json\n")
     with pytest.raises(XbenchError, match=f"{path}:2: not a predictions line"):
         models.predictions_responder(path)
+
+
+def test_missing_chunked_gguf_package_says_how_to_install():
+    package = models.GgufPackage(
+        "nope", "nope-dist", "pip install nope-dist", assembler="xbench_no_such_module"
+    )
+    with pytest.raises(
+        XbenchError, match="needs the package nope-dist; install it with `pip install nope-dist`"
+    ):
+        package.locate()
