@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("tasks", help="list every task variant")
     p.add_argument("--plugin-path", action="append", default=[], help="folder of task plugins")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--db", help="accepted like every command's; listing tasks reads no store")
 
     p = sub.add_parser("results", help="per-language scores of a run (default: the latest)")
     p.add_argument("run_id", nargs="?")
