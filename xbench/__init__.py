@@ -1,6 +1,6 @@
 """xbench: how a language model does in every language, not its English average.
 
-Public API:  xbench.run(...), and for plugins xbench.TaskSpec / Item / Scored / LoadContext.
+Public API:  xbench.run(...), xbench.report(...), xbench.compare(...), and for plugins xbench.TaskSpec / Item / Scored / LoadContext.
 Importing xbench is cheap: torch, transformers and lm_eval load only when a run needs them.
 """
 
@@ -9,7 +9,12 @@ from __future__ import annotations
 from .spec import DataError, Item, LoadContext, Scored, TaskSpec
 
 __version__ = "0.1.0"
-__all__ = ["DataError", "Item", "LoadContext", "Scored", "TaskSpec", "run", "__version__"]
+__all__ = [
+    "DataError", "Item", "LoadContext", "Scored", "TaskSpec", "compare", "report", "run",
+    "__version__",
+]  # fmt: skip
 
 
+from .compare import compare  # noqa: E402
+from .report import report  # noqa: E402
 from .runner import run  # noqa: E402  (after __version__, which runner records)

@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="wrap prompts in the model's chat template")  # fmt: skip
     p.add_argument("--data-dir", help="local data copies (default: $XBENCH_DATA_DIR, else the hub)")
     p.add_argument("--plugin-path", action="append", default=[], help="folder of task plugins")
+    p.add_argument(
+        "--bootstrap-resamples", type=int, default=1000, help="resamples for the 95%% CIs (seeded)"
+    )
     _common(p)
 
     p = sub.add_parser("tasks", help="list every task variant")
@@ -52,6 +55,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("results", help="per-language scores of a run (default: the latest)")
     p.add_argument("run_id", nargs="?")
+    p.add_argument("--json", action="store_true", help="print JSON for scripts")
+    _common(p)
+
+    p = sub.add_parser("report", help="parity, transfer and language fidelity of a run")
+    p.add_argument("run_id", nargs="?")
+    p.add_argument("--json", action="store_true", help="print JSON for scripts")
+    _common(p)
+
+    p = sub.add_parser("compare", help="per-language deltas and paired tests between two runs")
+    p.add_argument("run_a")
+    p.add_argument("run_b")
+    p.add_argument("--alpha", type=float, default=0.05, help="significance level")
+    p.add_argument("--resamples", type=int, default=1000, help="paired bootstrap resamples")
     p.add_argument("--json", action="store_true", help="print JSON for scripts")
     _common(p)
 
@@ -97,7 +113,7 @@ def _cmd_run(a: argparse.Namespace) -> int:
         model=a.model, tasks=a.tasks, languages=a.languages, limit=a.limit,
         num_fewshot=a.num_fewshot, batch_size=batch, max_gen_toks=a.max_gen_toks,
         apply_chat_template=a.apply_chat_template, db=a.db, data_dir=a.data_dir,
-        plugin_paths=a.plugin_path,
+        plugin_paths=a.plugin_path, bootstrap_resamples=a.bootstrap_resamples,
     )  # fmt: skip
     print(f"run {result.run_id}{' (resumed)' if result.resumed else ''} -> {result.db}")
     print(_score_table(result.scores))
@@ -144,6 +160,95 @@ def _cmd_results(a: argparse.Namespace) -> int:
     return 0
 
 
+def _fmt(value: Any, digits: int = 3) -> Any:
+    return round(value, digits) if isinstance(value, float) else value
+
+
+def _section(title: str, rows: Sequence[dict[str, Any]], columns: Sequence[str], empty: str) -> str:
+    body = _table([{c: _fmt(r[c]) for c in columns} for r in rows], columns) if rows else empty
+    return f"\n## {title}\n{body}"
+
+
+def _cmd_report(a: argparse.Namespace) -> int:
+    from .report import effect_means, report
+
+    rep = report(a.run_id, db=a.db)
+    if a.json:
+        print(json.dumps(rep, indent=1, default=str, ensure_ascii=False))
+        return 0
+    run = rep["run"]
+    print(f"run {run['run_id']}  model {run['model']}  status {run['status']}")
+    print(_section(
+        "Parity (over languages; scores 0-1)", rep["parity"],
+        ["task", "n", "n_missing", "mean", "worst_language", "worst", "best_language", "best",
+         "gap", "min_max_ratio", "cv", "gini", "gap_to_english", "transfer_gap", "pm"],
+        "(no scores)",
+    ))  # fmt: skip
+    consistency = {(r["task"], r["language"]): r for r in rep["consistency"]}
+    transfer = [
+        {**r, **{k: consistency.get((r["task"], r["language"]), {}).get(k)
+                 for k in ("n_aligned", "consistency", "agreement")}}
+        for r in rep["transfer"]
+    ]  # fmt: skip
+    print(_section(
+        "Transfer (relative = S_l / S_en; consistency = correct in both / in either, on aligned items)",
+        transfer,
+        ["task", "language", "value", "english", "relative", "n_aligned", "consistency", "agreement"],
+        "(needs an English unit of the same task in this run)",
+    ))  # fmt: skip
+    print(_section(
+        "Prompt-language effect (native instructions minus other instructions)",
+        rep["prompt_language_effect"],
+        ["family", "language", "other_prompt_language", "native", "other", "delta"],
+        "(needs variants that differ only in prompt language, e.g. mgsm_native_cot + mgsm_en_cot)",
+    ))  # fmt: skip
+    for view, title in (
+        ("mother_tongue_effect", "Mother-tongue effect (local in l minus translated to English)"),
+        ("locality_effect", "Locality effect (local in l minus English-sourced in l)"),
+        ("direction_asymmetry", "Direction asymmetry (en->X minus X->en)"),
+    ):
+        if rep[view]:
+            cols = [c for c in rep[view][0] if c not in ("run_id", "model", "benchmark", "metric")]
+            print(_section(title, rep[view], cols, ""))
+            for group, mean in effect_means(rep[view]).items():
+                print(
+                    f"mean over non-English languages {'/'.join(filter(None, group))}: {mean:.3f}"
+                )
+    print(_section(
+        "Language fidelity (share of judged responses in the expected language; line pass rate)",
+        rep["fidelity"], ["task", "language", "n", "n_judged", "fidelity", "line_pass_rate"],
+        "(no responses)",
+    ))  # fmt: skip
+    return 0
+
+
+def _cmd_compare(a: argparse.Namespace) -> int:
+    from .compare import compare
+
+    result = compare(a.run_a, a.run_b, db=a.db, alpha=a.alpha, resamples=a.resamples)
+    if a.json:
+        print(json.dumps(result, indent=1))
+        return 0
+    print(f"A = {result['run_a']}   B = {result['run_b']}   (delta = B - A)")
+    cols = [
+        "task",
+        "language",
+        "n",
+        "score_a",
+        "score_b",
+        "delta",
+        "p_bootstrap",
+        "test",
+        "p_test",
+        "winner",
+    ]
+    print(_table([{c: _fmt(u[c]) for c in cols} for u in result["units"]], cols))
+    print(
+        f"significant wins (p_test < {result['alpha']}): A {result['wins_a']}, B {result['wins_b']}"
+    )
+    return 0
+
+
 def _cmd_export(a: argparse.Namespace) -> int:
     store = _open_store(a)
     run_id = store.resolve_run_id(a.run_id)
@@ -152,7 +257,14 @@ def _cmd_export(a: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": _cmd_run, "tasks": _cmd_tasks, "results": _cmd_results, "export": _cmd_export}
+COMMANDS = {
+    "run": _cmd_run,
+    "tasks": _cmd_tasks,
+    "results": _cmd_results,
+    "report": _cmd_report,
+    "compare": _cmd_compare,
+    "export": _cmd_export,
+}
 
 
 def _interrupt(signum: int, frame: Any) -> None:

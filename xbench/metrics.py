@@ -1,13 +1,15 @@
-"""Per task-language statistics computed from scored samples."""
+"""Per task-language statistics computed from scored samples.
+
+The statistics themselves live in xbench.stats; this module keeps the runner's entry point.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
+from .stats import DEFAULT_RESAMPLES, DEFAULT_SEED, bootstrap_ci
 
-DEFAULT_RESAMPLES = 1000
-DEFAULT_SEED = 0
+__all__ = ["DEFAULT_RESAMPLES", "DEFAULT_SEED", "mean_ci"]
 
 
 def mean_ci(
@@ -17,17 +19,11 @@ def mean_ci(
     seed: int = DEFAULT_SEED,
     level: float = 0.95,
 ) -> tuple[float | None, float | None, float | None]:
-    """Mean with a percentile-bootstrap confidence interval: (mean, low, high).
+    """xbench.stats.bootstrap_ci, except that no samples give (None, None, None).
 
-    Seeded, so the same samples always give the same interval. No samples -> (None, None, None);
-    one sample -> its value with a degenerate interval."""
-    values = np.asarray(scores, dtype=float)
-    if values.size == 0:
+    A unit whose every item errored has no score (never 0), so the runner stores NULLs for it.
+    Seeded: the same samples always give the same interval, the same as before the move."""
+    if len(scores) == 0:
         return None, None, None
-    mean = float(values.mean())
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, values.size, size=(resamples, values.size))
-    means = values[idx].mean(axis=1)
-    alpha = (1 - level) / 2
-    low, high = np.quantile(means, [alpha, 1 - alpha])
-    return mean, float(low), float(high)
+    mean, low, high = bootstrap_ci(scores, resamples=resamples, seed=seed, level=level)
+    return mean, low, high

@@ -12,12 +12,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__, metrics, models, plugins, settings
 from .errors import RunFailed, XbenchError
-from .spec import DataError, LoadContext, TaskSpec
+from .spec import DataError, Item, LoadContext, TaskSpec
 from .store import SampleRow, Store, UnitScore
+
+if TYPE_CHECKING:
+    from .bridge import Generation
 
 DEFAULT_MODEL = "smollm2-135m"
 
@@ -43,6 +46,7 @@ def run(
     db: str | Path | None = None,
     data_dir: str | Path | None = None,
     plugin_paths: Sequence[str | Path] = (),
+    bootstrap_resamples: int = metrics.DEFAULT_RESAMPLES,
     progress: bool = True,
 ) -> RunResult:
     """Evaluate `model` on `tasks` and store the run, every task-language score and every
@@ -99,8 +103,9 @@ def run(
                     cache=cache,
                 )  # fmt: skip
                 unit, rows = _score(
-                    spec, items[spec.name], generations, time.perf_counter() - started
-                )
+                    spec, items[spec.name], generations, time.perf_counter() - started,
+                    resamples=bootstrap_resamples,
+                )  # fmt: skip
                 store.save_unit(run_id, unit, rows)
     except (KeyboardInterrupt, Exception) as exc:
         cause = (
@@ -130,36 +135,54 @@ def _load(spec: TaskSpec, context: LoadContext, limit: int | None) -> list[Any]:
     return items[:limit] if limit else items
 
 
+def expected_output_language(spec: TaskSpec) -> str:
+    """The language a response should be written in: the target of a translation, else the
+    language of the instructions (Marchisio et al. 2024: the user's language)."""
+    return spec.target_language or spec.prompt_language
+
+
 def _score(
-    spec: TaskSpec, items: Sequence[Any], generations: Sequence[Any], duration: float
+    spec: TaskSpec,
+    items: Sequence[Item],
+    generations: Sequence[Generation],
+    duration: float,
+    *,
+    resamples: int,
 ) -> tuple[UnitScore, list[SampleRow]]:
+    from . import fidelity
+
     by_key = {item.item_key: item for item in items}
-    rows = []
+    expected = expected_output_language(spec)
+    rows, checks = [], []
     for gen in generations:
         item = by_key[gen.item_key]
-        if gen.error is not None:
+        if gen.error is not None or gen.response is None:
             rows.append(SampleRow(gen.item_key, gen.prompt, None, None, item.gold, None, gen.error))
             continue
         scored = spec.score(gen.response, item)
+        check = fidelity.fidelity(gen.response, expected)
+        checks.append(check)
         rows.append(
             SampleRow(
-                gen.item_key,
-                gen.prompt,
-                gen.response,
-                scored.extracted,
-                item.gold,
-                scored.score,
-                None,
+                gen.item_key, gen.prompt, gen.response, scored.extracted, item.gold,
+                scored.score, None, check.detected_language, check.in_expected, check.line_pass,
             )
-        )
-    answered = [r.score for r in rows if r.error is None and r.score is not None]
-    value, low, high = metrics.mean_ci(answered)
+        )  # fmt: skip
+    answered = [r.score for r in rows if r.score is not None]
+    strict = [0.0 if r.score is None else r.score for r in rows]  # errors count as wrong
+    value, low, high = metrics.mean_ci(answered, resamples=resamples)
+    value_strict, low_strict, high_strict = metrics.mean_ci(strict, resamples=resamples)
+    summary = fidelity.summarize({spec.name: checks})[spec.name]
     unit = UnitScore(
         task_name=spec.name, benchmark=spec.benchmark, task=spec.task, language=spec.language,
         prompt_language=spec.prompt_language, partition=spec.partition,
         source_language=spec.source_language, target_language=spec.target_language,
         task_version=spec.version, metric="accuracy", value=value, ci_low=low, ci_high=high,
         n=len(rows), n_errors=sum(r.error is not None for r in rows), duration_s=duration,
+        value_strict=value_strict, ci_low_strict=low_strict, ci_high_strict=high_strict,
+        origin_language=spec.origin_language, family=spec.family,
+        comparable_answers=spec.comparable_answers, n_judged=summary["n_judged"],
+        fidelity=summary["share_in_expected"], line_pass_rate=summary["line_pass_rate"],
     )  # fmt: skip
     return unit, rows
 

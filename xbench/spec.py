@@ -67,8 +67,19 @@ class TaskSpec:
     until: tuple[str, ...] = ()  # stop sequences for generation
     max_gen_toks: int = 256
     max_fewshot: int = 0  # how many few-shot exemplars `render` can provide
-    source_language: str | None = None  # MT only
-    target_language: str | None = None  # MT only
+    source_language: str | None = None  # MT only: the side translated from
+    target_language: str | None = None  # MT only: the side translated into
+    # The language the content was first written in, when it is a translation (MGSM's German
+    # problems: eng_Latn; MultiLoKo's Italian questions put into English: ita_Latn). None: the
+    # content is original in `language`. Mother-tongue and locality effects pair on it.
+    origin_language: str | None = None
+    # Variants of one family differ only in data fields (prompt language, partition, origin,
+    # direction), so effects compare within a family: mgsm_native_cot and mgsm_en_cot are the
+    # family "mgsm_cot". None: the family is the task itself.
+    family: str | None = None
+    # Extracted answers mean the same in every language (MGSM numbers), so answer agreement
+    # across languages is meaningful.
+    comparable_answers: bool = False
     sensitive: bool = False  # hide texts by default in the leaderboard
     # What a perfect model would answer for an item. Optional; the `fake` model uses it, and
     # tests check that `score(reference_response(item), item)` is 1.0.

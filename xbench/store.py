@@ -12,7 +12,8 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, astuple, dataclass
+from dataclasses import fields as fields_of
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,141 @@ import duckdb
 from .errors import XbenchError
 
 LOCK_WAIT_S = 60.0
+
+ENGLISH = "eng_Latn"
+
+# Views the report and the leaderboard read; all computed from stored scores and samples, so
+# they work for every benchmark, plugins included. Statistics are per run: a model's
+# language vector is the set of units of one run (same limit, same settings).
+VIEWS_V2 = f"""
+CREATE VIEW unit_scores AS
+SELECT r.model, s.*, coalesce(s.family, s.task) AS task_family,
+       coalesce(s.origin_language, s.language) AS content_origin
+FROM scores s JOIN runs r USING (run_id);
+
+-- Parity over one run's language vector for a task (languages with no answered item excluded).
+CREATE VIEW parity AS
+WITH ranked AS (
+    SELECT *, row_number() OVER (PARTITION BY run_id, task, metric ORDER BY value) AS rank_up,
+           count(value) OVER (PARTITION BY run_id, task, metric) AS n_all
+    FROM unit_scores WHERE value IS NOT NULL
+),
+gini AS (
+    SELECT run_id, task, metric,
+           CASE WHEN sum(value) = 0 THEN NULL
+                ELSE sum((2 * rank_up - n_all - 1) * value) / (any_value(n_all) * sum(value)) END AS gini
+    FROM ranked GROUP BY ALL
+)
+SELECT u.run_id, any_value(u.model) AS model, u.benchmark, u.task, u.metric,
+       count(u.value) AS n, count(*) - count(u.value) AS n_missing,
+       avg(u.value) AS mean,
+       first(u.language ORDER BY u.value, u.language) FILTER (WHERE u.value IS NOT NULL) AS worst_language,
+       min(u.value) AS worst,
+       first(u.language ORDER BY u.value DESC, u.language) FILTER (WHERE u.value IS NOT NULL) AS best_language,
+       max(u.value) AS best,
+       max(u.value) - min(u.value) AS gap,
+       CASE WHEN max(u.value) = 0 THEN NULL ELSE min(u.value) / max(u.value) END AS min_max_ratio,
+       CASE WHEN avg(u.value) = 0 THEN NULL ELSE stddev_pop(u.value) / avg(u.value) END AS cv,
+       any_value(g.gini) AS gini,
+       max(u.value) FILTER (WHERE u.language = '{ENGLISH}') AS english,
+       max(u.value) FILTER (WHERE u.language = '{ENGLISH}') - min(u.value) AS gap_to_english,
+       max(u.value) FILTER (WHERE u.language = '{ENGLISH}')
+         - avg(u.value) FILTER (WHERE u.language <> '{ENGLISH}') AS transfer_gap,
+       CASE WHEN count(u.value) < 2 THEN NULL
+            ELSE 2 * stddev_samp(u.value) / sqrt(count(u.value)) END AS pm
+FROM unit_scores u LEFT JOIN gini g USING (run_id, task, metric)
+GROUP BY u.run_id, u.benchmark, u.task, u.metric;
+
+-- Each language relative to English in the same run and task.
+CREATE VIEW transfer AS
+SELECT u.run_id, u.model, u.benchmark, u.task, u.metric, u.language, u.prompt_language,
+       u.value, en.value AS english,
+       CASE WHEN en.value IS NULL OR en.value = 0 OR u.value IS NULL THEN NULL
+            ELSE u.value / en.value END AS relative
+FROM unit_scores u
+LEFT JOIN unit_scores en ON en.run_id = u.run_id AND en.task = u.task AND en.metric = u.metric
+                          AND en.language = '{ENGLISH}'
+WHERE u.language <> '{ENGLISH}';
+
+-- Cross-lingual consistency on aligned items (same task, same item_key as English):
+-- correct in both / correct in either (a score >= 0.5 counts as correct), and plain answer
+-- agreement where the task's answers are comparable across languages.
+CREATE VIEW consistency AS
+SELECT o.run_id, o.benchmark, o.task, o.language,
+       count(*) AS n_aligned,
+       count(*) FILTER (WHERE o.score >= 0.5 AND e.score >= 0.5) AS both_correct,
+       count(*) FILTER (WHERE o.score >= 0.5 OR e.score >= 0.5) AS either_correct,
+       CASE WHEN count(*) FILTER (WHERE o.score >= 0.5 OR e.score >= 0.5) = 0 THEN NULL
+            ELSE count(*) FILTER (WHERE o.score >= 0.5 AND e.score >= 0.5)
+                 / count(*) FILTER (WHERE o.score >= 0.5 OR e.score >= 0.5) END AS consistency,
+       CASE WHEN NOT any_value(c.comparable_answers) THEN NULL
+            WHEN count(*) FILTER (WHERE o.extracted <> '' AND e.extracted <> '') = 0 THEN NULL
+            ELSE count(*) FILTER (WHERE o.extracted = e.extracted AND o.extracted <> '')
+                 / count(*) FILTER (WHERE o.extracted <> '' AND e.extracted <> '') END AS agreement
+FROM samples o
+JOIN samples e ON e.run_id = o.run_id AND e.task = o.task AND e.item_key = o.item_key
+              AND e.language = '{ENGLISH}'
+JOIN scores c ON c.run_id = o.run_id AND c.task_name = o.task_name
+WHERE o.language <> '{ENGLISH}' AND o.score IS NOT NULL AND e.score IS NOT NULL
+GROUP BY o.run_id, o.benchmark, o.task, o.language;
+
+-- Prompt-language effect: the same content (family, language, origin, partition) with
+-- instructions in its own language minus instructions in another language.
+CREATE VIEW prompt_language_effect AS
+SELECT n.run_id, n.model, n.benchmark, n.task_family AS family, n.metric, n.language,
+       o.prompt_language AS other_prompt_language, n.task AS native_task, o.task AS other_task,
+       n.value AS native, o.value AS other, n.value - o.value AS delta
+FROM unit_scores n
+JOIN unit_scores o ON o.run_id = n.run_id AND o.benchmark = n.benchmark
+                  AND o.task_family = n.task_family AND o.metric = n.metric
+                  AND o.language = n.language AND o.content_origin = n.content_origin
+                  AND o.partition = n.partition AND o.prompt_language <> o.language
+WHERE n.prompt_language = n.language;
+
+-- MultiLoKo's mother-tongue effect: questions written in language l, asked in l, minus the
+-- same questions translated into English (per translation partition).
+CREATE VIEW mother_tongue_effect AS
+SELECT l.run_id, l.model, l.benchmark, l.task_family AS family, l.metric, l.language,
+       t.partition AS translated_partition, l.value AS local, t.value AS in_english,
+       l.value - t.value AS delta
+FROM unit_scores l
+JOIN unit_scores t ON t.run_id = l.run_id AND t.benchmark = l.benchmark
+                  AND t.task_family = l.task_family AND t.metric = l.metric
+                  AND t.language = '{ENGLISH}' AND t.content_origin = l.language
+                  AND t.partition <> 'original'
+WHERE l.content_origin = l.language AND l.language <> '{ENGLISH}'
+  AND l.source_language IS NULL;
+
+-- MultiLoKo's locality effect: local questions in l minus English-sourced questions
+-- translated into l (per translation partition).
+CREATE VIEW locality_effect AS
+SELECT l.run_id, l.model, l.benchmark, l.task_family AS family, l.metric, l.language,
+       t.partition AS translated_partition, l.value AS local, t.value AS translated_from_english,
+       l.value - t.value AS delta
+FROM unit_scores l
+JOIN unit_scores t ON t.run_id = l.run_id AND t.benchmark = l.benchmark
+                  AND t.task_family = l.task_family AND t.metric = l.metric
+                  AND t.language = l.language AND t.content_origin = '{ENGLISH}'
+                  AND t.partition <> 'original'
+WHERE l.content_origin = l.language AND l.language <> '{ENGLISH}'
+  AND l.source_language IS NULL;
+
+-- Machine translation: into l from English minus out of l into English.
+CREATE VIEW direction_asymmetry AS
+SELECT o.run_id, o.model, o.benchmark, o.task_family AS family, o.metric,
+       o.target_language AS language, o.value AS en_to_x, i.value AS x_to_en,
+       o.value - i.value AS delta
+FROM unit_scores o
+JOIN unit_scores i ON i.run_id = o.run_id AND i.benchmark = o.benchmark
+                  AND i.task_family = o.task_family AND i.metric = o.metric
+                  AND i.source_language = o.target_language AND i.target_language = '{ENGLISH}'
+WHERE o.source_language = '{ENGLISH}';
+
+-- Language fidelity per unit (computed at ingest from the detected language of each response).
+CREATE VIEW fidelity AS
+SELECT run_id, model, benchmark, task, language, n, n_judged, fidelity, line_pass_rate
+FROM unit_scores;
+"""
 
 MIGRATIONS: list[tuple[int, str, str]] = [
     (
@@ -83,12 +219,31 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        2,
+        "strict rates, language fields for effects, language fidelity",
+        """
+        ALTER TABLE scores ADD COLUMN value_strict DOUBLE;   -- errors counted as wrong (0)
+        ALTER TABLE scores ADD COLUMN ci_low_strict DOUBLE;
+        ALTER TABLE scores ADD COLUMN ci_high_strict DOUBLE;
+        ALTER TABLE scores ADD COLUMN origin_language VARCHAR;
+        ALTER TABLE scores ADD COLUMN family VARCHAR;
+        ALTER TABLE scores ADD COLUMN comparable_answers BOOLEAN;
+        ALTER TABLE scores ADD COLUMN n_judged INTEGER;        -- responses long enough for LID
+        ALTER TABLE scores ADD COLUMN fidelity DOUBLE;         -- share of judged in the expected language
+        ALTER TABLE scores ADD COLUMN line_pass_rate DOUBLE;   -- language-confusion line-level pass rate
+        ALTER TABLE samples ADD COLUMN detected_language VARCHAR;
+        ALTER TABLE samples ADD COLUMN in_expected BOOLEAN;
+        ALTER TABLE samples ADD COLUMN line_pass BOOLEAN;
+        """
+        + VIEWS_V2,
+    ),
 ]
 
 # The documented export fields, in order (README "Export").
 EXPORT_FIELDS = (
     "run_id", "model", "benchmark", "task", "language", "prompt_language", "partition",
-    "item_key", "prompt", "response", "extracted", "gold", "score", "error",
+    "item_key", "prompt", "response", "extracted", "gold", "score", "error", "detected_language",
 )  # fmt: skip
 
 
@@ -110,6 +265,15 @@ class UnitScore:
     n: int
     n_errors: int
     duration_s: float
+    value_strict: float | None = None
+    ci_low_strict: float | None = None
+    ci_high_strict: float | None = None
+    origin_language: str | None = None
+    family: str | None = None
+    comparable_answers: bool = False
+    n_judged: int | None = None
+    fidelity: float | None = None
+    line_pass_rate: float | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +285,9 @@ class SampleRow:
     gold: str | None
     score: float | None
     error: str | None
+    detected_language: str | None = None
+    in_expected: bool | None = None
+    line_pass: bool | None = None
 
 
 def _now() -> datetime:
@@ -253,18 +420,18 @@ class Store:
                 f" VALUES (?, {', '.join('?' * len(fields))}, ?)",
                 [run_id, *fields.values(), _now()],
             )
-            common = [
-                run_id, unit.task_name, unit.benchmark, unit.task, unit.language,
-                unit.prompt_language, unit.partition,
-            ]  # fmt: skip
-            con.executemany(
-                "INSERT INTO samples VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    [*common, s.item_key, s.prompt, s.response, s.extracted, s.gold, s.score,
-                     s.error]
-                    for s in samples
-                ],
-            )  # fmt: skip
+            common = {
+                "run_id": run_id, "task_name": unit.task_name, "benchmark": unit.benchmark,
+                "task": unit.task, "language": unit.language,
+                "prompt_language": unit.prompt_language, "partition": unit.partition,
+            }  # fmt: skip
+            columns = [*common, *(f.name for f in fields_of(SampleRow))]
+            if samples:
+                con.executemany(
+                    f"INSERT INTO samples ({', '.join(columns)})"
+                    f" VALUES ({', '.join('?' * len(columns))})",
+                    [[*common.values(), *astuple(sample)] for sample in samples],
+                )
 
     def finish_run(self, run_id: str, status: str, error: str | None = None) -> None:
         with self.transaction() as con:
@@ -329,9 +496,7 @@ class Store:
     def scores(self, run_id: str) -> list[dict[str, Any]]:
         with self.connect() as con:
             rel = con.execute(
-                "SELECT task_name, benchmark, task, language, prompt_language, partition,"
-                " source_language, target_language, task_version, metric, value, ci_low,"
-                " ci_high, n, n_errors, duration_s FROM scores WHERE run_id = ?"
+                "SELECT * EXCLUDE (run_id, created_at) FROM scores WHERE run_id = ?"
                 " ORDER BY benchmark, task, language, metric",
                 [run_id],
             )

@@ -48,6 +48,11 @@ def _spec(mode: Mode, language: str) -> TaskSpec:
         language=SHORT_CODES[language],
         prompt_language=SHORT_CODES[prompt.short],
         partition="original" if language == "en" else "human_translated",
+        # Every MGSM problem is a GSM8K (English) problem; the others are human translations.
+        origin_language=None if language == "en" else SHORT_CODES["en"],
+        # Native and English chain-of-thought differ only in the prompt language.
+        family="mgsm_cot" if mode.chain_of_thought else mode.task,
+        comparable_answers=True,  # answers are numbers in every language
         version=VERSION,
         source=f"hub:{HUB_ID} (or <data-dir>/mgsm/mgsm_{language}.tsv)",
         load=functools.partial(load_items, language=language),

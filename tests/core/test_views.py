@@ -1,0 +1,161 @@
+"""The store's metric views on synthetic stored units and samples, with hand-worked values."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from xbench.store import SampleRow, Store, UnitScore
+
+DATA = Path(__file__).parent / "data"
+
+
+def _unit(task, language, value, **kw):
+    fields = dict(
+        task_name=f"{task}.{language}{kw.pop('suffix', '')}", benchmark=kw.pop("benchmark", "b"),
+        task=task, language=language, prompt_language=kw.pop("prompt_language", language),
+        partition=kw.pop("partition", "original"), source_language=None, target_language=None,
+        task_version="1", metric="accuracy", value=value, ci_low=None, ci_high=None, n=10,
+        n_errors=0, duration_s=0.0,
+    )  # fmt: skip
+    fields.update(kw)
+    return UnitScore(**fields)
+
+
+def _store(tmp_path, units, samples=None):
+    store = Store(tmp_path / "x.duckdb")
+    run_id, _ = store.start_run(
+        model="m", args={}, config_hash="h", versions={}, git_hash=None, tasks=[]
+    )
+    samples = samples or {}
+    for unit in units:
+        store.save_unit(run_id, unit, samples.get(unit.task_name, []))
+    return store, run_id
+
+
+def _view(store, view, run_id):
+    with store.connect() as con:
+        rel = con.execute(f"SELECT * FROM {view} WHERE run_id = ?", [run_id])
+        cols = [d[0] for d in rel.description]
+        return [dict(zip(cols, row, strict=True)) for row in rel.fetchall()]
+
+
+def _approx(actual, expected):
+    for key, value in expected.items():
+        if isinstance(value, float):
+            assert actual[key] == pytest.approx(value), key
+        else:
+            assert actual[key] == value, key
+
+
+PARITY_CASES = json.loads((DATA / "parity_cases.json").read_text())
+
+
+@pytest.mark.parametrize("case", PARITY_CASES, ids=[c["name"] for c in PARITY_CASES])
+def test_parity_view_matches_hand_worked_cases(tmp_path, case):
+    units = [_unit("t", lang, value) for lang, value in case["values"].items()]
+    store, run_id = _store(tmp_path, units)
+    [row] = _view(store, "parity", run_id)
+    _approx(row, case["expected"])
+
+
+def test_transfer_view_is_relative_to_english_of_the_same_task(tmp_path):
+    units = [_unit("t", "eng_Latn", 0.8), _unit("t", "deu_Latn", 0.6), _unit("t", "swh_Latn", None),
+             _unit("u", "deu_Latn", 0.5)]  # fmt: skip
+    store, run_id = _store(tmp_path, units)
+    rows = {(r["task"], r["language"]): r for r in _view(store, "transfer", run_id)}
+    assert rows[("t", "deu_Latn")]["relative"] == pytest.approx(0.75)
+    assert rows[("t", "swh_Latn")]["relative"] is None  # no answered item
+    assert rows[("u", "deu_Latn")]["relative"] is None  # task u has no English unit
+    assert ("t", "eng_Latn") not in rows
+
+
+def _samples(scores, extracted=None):
+    extracted = extracted or [None] * len(scores)
+    return [
+        SampleRow(str(i), "p", "r", x, "g", s, None if s is not None else "no response")
+        for i, (s, x) in enumerate(zip(scores, extracted, strict=True))
+    ]
+
+
+def test_consistency_and_agreement_on_aligned_items(tmp_path):
+    # item:      0    1    2    3    4 (error in de)
+    en = [1.0, 1.0, 0.0, 0.0, 1.0]
+    de = [1.0, 0.0, 1.0, 0.0, None]
+    # aligned & answered in both: items 0-3. both correct: {0} = 1; either: {0, 1, 2} = 3.
+    # answers: en 5,7,1,2 / de 5,8,1,"" -> comparable where both non-empty: 0,1,2 -> agree 0,2.
+    units = [_unit("t", "eng_Latn", 0.6, comparable_answers=True),
+             _unit("t", "deu_Latn", 0.5, comparable_answers=True)]  # fmt: skip
+    samples = {
+        "t.eng_Latn": _samples(en, ["5", "7", "1", "2", "9"]),
+        "t.deu_Latn": _samples(de, ["5", "8", "1", "", None]),
+    }
+    store, run_id = _store(tmp_path, units, samples)
+    [row] = _view(store, "consistency", run_id)
+    _approx(row, {"language": "deu_Latn", "n_aligned": 4, "both_correct": 1, "either_correct": 3,
+                  "consistency": 1 / 3, "agreement": 2 / 3})  # fmt: skip
+
+
+def test_agreement_is_null_when_answers_are_not_comparable(tmp_path):
+    units = [_unit("t", "eng_Latn", 1.0), _unit("t", "deu_Latn", 1.0)]
+    samples = {"t.eng_Latn": _samples([1.0], ["a"]), "t.deu_Latn": _samples([1.0], ["a"])}
+    store, run_id = _store(tmp_path, units, samples)
+    [row] = _view(store, "consistency", run_id)
+    assert row["consistency"] == 1.0 and row["agreement"] is None
+
+
+def test_prompt_language_effect_pairs_native_with_other_instructions(tmp_path):
+    kw = {"family": "f", "origin_language": "eng_Latn", "partition": "human_translated"}
+    units = [
+        _unit("native", "deu_Latn", 0.5, **kw),
+        _unit("en_instr", "deu_Latn", 0.3, prompt_language="eng_Latn", **kw),
+        _unit("zh_instr", "deu_Latn", 0.6, prompt_language="zho_Hans", **kw),
+        _unit("native", "eng_Latn", 0.9, family="f"),
+        _unit("en_instr", "eng_Latn", 0.8, family="f", prompt_language="eng_Latn"),
+        _unit("other_family", "deu_Latn", 0.1, prompt_language="eng_Latn"),
+    ]
+    store, run_id = _store(tmp_path, units)
+    rows = {
+        r["other_prompt_language"]: r["delta"]
+        for r in _view(store, "prompt_language_effect", run_id)
+    }
+    assert rows == {"eng_Latn": pytest.approx(0.2), "zho_Hans": pytest.approx(-0.1)}
+
+
+def test_multiloko_effect_hooks_from_partitions_and_origins(tmp_path):
+    """Synthetic MultiLoKo-shaped units: local questions in ita, the same translated to English
+    (human and machine), and English-sourced questions translated into ita."""
+    kw = {"benchmark": "multiloko", "family": "multiloko"}
+    units = [
+        _unit("local", "ita_Latn", 0.40, **kw),
+        _unit("local_to_en", "eng_Latn", 0.50, origin_language="ita_Latn",
+              partition="human_translated", suffix=".from_ita", **kw),
+        _unit("local_to_en_mt", "eng_Latn", 0.45, origin_language="ita_Latn",
+              partition="machine_translated", suffix=".from_ita", **kw),
+        _unit("local", "eng_Latn", 0.70, **kw),
+        _unit("en_to_local", "ita_Latn", 0.55, origin_language="eng_Latn",
+              partition="human_translated", **kw),
+    ]  # fmt: skip
+    store, run_id = _store(tmp_path, units)
+    mother = {
+        r["translated_partition"]: r["delta"] for r in _view(store, "mother_tongue_effect", run_id)
+    }
+    assert mother == {
+        "human_translated": pytest.approx(-0.10),
+        "machine_translated": pytest.approx(-0.05),
+    }
+    [locality] = _view(store, "locality_effect", run_id)
+    assert (locality["language"], locality["delta"]) == ("ita_Latn", pytest.approx(-0.15))
+
+
+def test_direction_asymmetry_from_source_and_target(tmp_path):
+    kw = {"benchmark": "mt", "family": "ntrex"}
+    units = [
+        _unit("ntrex", "deu_Latn", 0.55, source_language="eng_Latn", target_language="deu_Latn",
+              suffix=".en-de", **kw),
+        _unit("ntrex", "eng_Latn", 0.60, source_language="deu_Latn", target_language="eng_Latn",
+              suffix=".de-en", **kw),
+    ]  # fmt: skip
+    store, run_id = _store(tmp_path, units)
+    [row] = _view(store, "direction_asymmetry", run_id)
+    assert (row["language"], row["delta"]) == ("deu_Latn", pytest.approx(-0.05))

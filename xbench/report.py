@@ -1,0 +1,45 @@
+"""`xbench report`: parity, transfer and fidelity of one run, read from the store's views."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from . import settings
+from .store import Store
+
+# view -> ORDER BY; every view has a run_id column.
+SECTIONS = {
+    "parity": "benchmark, task, metric",
+    "transfer": "benchmark, task, metric, language",
+    "consistency": "benchmark, task, language",
+    "prompt_language_effect": "benchmark, family, language, other_prompt_language",
+    "mother_tongue_effect": "benchmark, family, language, translated_partition",
+    "locality_effect": "benchmark, family, language, translated_partition",
+    "direction_asymmetry": "benchmark, family, language",
+    "fidelity": "benchmark, task, language",
+}
+
+
+def report(run_id: str | None = None, *, db: str | Path | None = None) -> dict[str, Any]:
+    """Every section of the report for one run (default: the latest), as lists of dicts."""
+    store = Store(settings.db_path(db), read_only=True)
+    run_id = store.resolve_run_id(run_id)
+    out: dict[str, Any] = {"run": store.run(run_id)}
+    with store.connect() as con:
+        for view, order in SECTIONS.items():
+            rel = con.execute(f"SELECT * FROM {view} WHERE run_id = ? ORDER BY {order}", [run_id])
+            cols = [d[0] for d in rel.description]
+            out[view] = [dict(zip(cols, row, strict=True)) for row in rel.fetchall()]
+    return out
+
+
+def effect_means(rows: list[dict[str, Any]], key: str = "delta") -> dict[tuple[str, ...], float]:
+    """Average an effect over the non-English languages, per (benchmark, family, partition)."""
+    groups: dict[tuple[str, ...], list[float]] = {}
+    for row in rows:
+        if row.get(key) is None:
+            continue
+        group = (row["benchmark"], row["family"], row.get("translated_partition") or "")
+        groups.setdefault(group, []).append(row[key])
+    return {group: sum(values) / len(values) for group, values in groups.items()}
