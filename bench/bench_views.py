@@ -63,8 +63,8 @@ def build(path: Path, models: int, items: int, seed: int = 0) -> None:
         arrays = {c: [row[i] for row in samples] for i, c in enumerate(columns)}
         import pyarrow as pa
 
-        table = pa.table(arrays)  # noqa: F841  (read by DuckDB's replacement scan)
-        con.execute("INSERT INTO samples BY NAME SELECT * FROM table")
+        con.register("new_samples", pa.table(arrays))
+        con.execute("INSERT INTO samples BY NAME SELECT * FROM new_samples")
 
 
 def timed(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> float:

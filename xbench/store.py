@@ -83,23 +83,30 @@ WHERE u.language <> '{ENGLISH}';
 -- correct in both / correct in either (a score >= 0.5 counts as correct), and plain answer
 -- agreement where the task's answers are comparable across languages.
 CREATE VIEW consistency AS
-SELECT o.run_id, o.benchmark, o.task, o.language,
-       count(*) AS n_aligned,
-       count(*) FILTER (WHERE o.score >= 0.5 AND e.score >= 0.5) AS both_correct,
-       count(*) FILTER (WHERE o.score >= 0.5 OR e.score >= 0.5) AS either_correct,
-       CASE WHEN count(*) FILTER (WHERE o.score >= 0.5 OR e.score >= 0.5) = 0 THEN NULL
-            ELSE count(*) FILTER (WHERE o.score >= 0.5 AND e.score >= 0.5)
-                 / count(*) FILTER (WHERE o.score >= 0.5 OR e.score >= 0.5) END AS consistency,
-       CASE WHEN NOT any_value(c.comparable_answers) THEN NULL
-            WHEN count(*) FILTER (WHERE o.extracted <> '' AND e.extracted <> '') = 0 THEN NULL
-            ELSE count(*) FILTER (WHERE o.extracted = e.extracted AND o.extracted <> '')
-                 / count(*) FILTER (WHERE o.extracted <> '' AND e.extracted <> '') END AS agreement
-FROM samples o
-JOIN samples e ON e.run_id = o.run_id AND e.task = o.task AND e.item_key = o.item_key
-              AND e.language = '{ENGLISH}'
-JOIN scores c ON c.run_id = o.run_id AND c.task_name = o.task_name
-WHERE o.language <> '{ENGLISH}' AND o.score IS NOT NULL AND e.score IS NOT NULL
-GROUP BY o.run_id, o.benchmark, o.task, o.language;
+WITH pairs AS (
+    SELECT o.run_id, o.benchmark, o.task, o.task_name, o.language,
+           o.score >= 0.5 AS o_ok, e.score >= 0.5 AS e_ok,
+           o.extracted <> '' AND e.extracted <> '' AS both_answered,
+           o.extracted = e.extracted AND o.extracted <> '' AS same_answer
+    FROM samples o
+    JOIN samples e ON e.run_id = o.run_id AND e.task = o.task AND e.item_key = o.item_key
+                  AND e.language = '{ENGLISH}'
+    WHERE o.language <> '{ENGLISH}' AND o.score IS NOT NULL AND e.score IS NOT NULL
+),
+agg AS (
+    SELECT run_id, benchmark, task, task_name, language, count(*) AS n_aligned,
+           count(*) FILTER (WHERE o_ok AND e_ok) AS both_correct,
+           count(*) FILTER (WHERE o_ok OR e_ok) AS either_correct,
+           count(*) FILTER (WHERE both_answered) AS n_answered_both,
+           count(*) FILTER (WHERE same_answer) AS n_same_answer
+    FROM pairs GROUP BY ALL
+)
+SELECT a.run_id, a.benchmark, a.task, a.language, a.n_aligned, a.both_correct, a.either_correct,
+       CASE WHEN a.either_correct = 0 THEN NULL ELSE a.both_correct / a.either_correct END
+         AS consistency,
+       CASE WHEN NOT c.comparable_answers OR a.n_answered_both = 0 THEN NULL
+            ELSE a.n_same_answer / a.n_answered_both END AS agreement
+FROM agg a JOIN scores c ON c.run_id = a.run_id AND c.task_name = a.task_name;
 
 -- Prompt-language effect: the same content (family, language, origin, partition) with
 -- instructions in its own language minus instructions in another language.
