@@ -28,7 +28,7 @@ BENCHMARKS = [f"bench{i}" for i in range(5)]
 
 def build(path: Path, models: int, items: int, seed: int = 0) -> None:
     rng = np.random.default_rng(seed)
-    store = Store(path)
+    Store(path)  # creates the schema (migrations)
     runs, scores, samples = [], [], []
     for m in range(models):
         run_id = f"run{m:04d}"
