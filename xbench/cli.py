@@ -71,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON for scripts")
     _common(p)
 
+    p = sub.add_parser("migrate", help="upgrade a database written by an older xbench")
+    _common(p)
+
     p = sub.add_parser("export", help="one row per scored sample")
     p.add_argument("run_id", nargs="?")
     p.add_argument("--format", choices=("jsonl", "csv", "parquet"), default="jsonl")
@@ -98,11 +101,25 @@ def _score_table(scores: Sequence[dict[str, Any]]) -> str:
             "task": s["task"], "language": s["language"], "prompt_lang": s["prompt_language"],
             "n": s["n"], "errors": s["n_errors"], "accuracy": pct(s["value"]),
             "95% CI": None if s["ci_low"] is None else f"[{pct(s['ci_low'])}, {pct(s['ci_high'])}]",
+            "strict": pct(s.get("value_strict")), "in_language": pct(s.get("fidelity")),
         }
         for s in scores
     ]  # fmt: skip
-    cols = ["task", "language", "prompt_lang", "n", "errors", "accuracy", "95% CI"]
-    return _table(rows, cols) + "\n(accuracy in %, over answered items; errors are not scored)"
+    cols = [
+        "task",
+        "language",
+        "prompt_lang",
+        "n",
+        "errors",
+        "accuracy",
+        "95% CI",
+        "strict",
+        "in_language",
+    ]
+    return _table(rows, cols) + (
+        "\n(in %. accuracy: over answered items; strict: errors count as wrong; in_language: share"
+        " of judged responses in the expected language)"
+    )
 
 
 def _cmd_run(a: argparse.Namespace) -> int:
@@ -249,6 +266,15 @@ def _cmd_compare(a: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_migrate(a: argparse.Namespace) -> int:
+    from . import settings
+    from .store import Store
+
+    store = Store(settings.db_path(a.db))  # opening for writing applies pending migrations
+    print(f"{store.path}: schema version {store.migrations()[-1][0]}")
+    return 0
+
+
 def _cmd_export(a: argparse.Namespace) -> int:
     store = _open_store(a)
     run_id = store.resolve_run_id(a.run_id)
@@ -264,6 +290,7 @@ COMMANDS = {
     "report": _cmd_report,
     "compare": _cmd_compare,
     "export": _cmd_export,
+    "migrate": _cmd_migrate,
 }
 
 

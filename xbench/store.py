@@ -102,6 +102,7 @@ agg AS (
     FROM pairs GROUP BY ALL
 )
 SELECT a.run_id, a.benchmark, a.task, a.language, a.n_aligned, a.both_correct, a.either_correct,
+       a.n_answered_both, a.n_same_answer,
        CASE WHEN a.either_correct = 0 THEN NULL ELSE a.both_correct / a.either_correct END
          AS consistency,
        CASE WHEN NOT c.comparable_answers OR a.n_answered_both = 0 THEN NULL
@@ -312,6 +313,7 @@ class Store:
                 raise XbenchError(
                     f"no xbench database at {self.path}; fill it with `xbench run --db {self.path} ...`"
                 )
+            self._check_schema()
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._migrate()
@@ -362,6 +364,20 @@ class Store:
                     continue
                 con.execute(sql)
                 con.execute("INSERT INTO migrations VALUES (?, ?, ?)", [version, name, _now()])
+
+    def _check_schema(self) -> None:
+        """A reader cannot migrate; an older file gets a one-line instruction instead."""
+        with self.connect() as con:
+            try:
+                row = con.execute("SELECT max(version) FROM migrations").fetchone()
+            except duckdb.CatalogException:
+                row = None
+        have, want = (row[0] if row else None) or 0, MIGRATIONS[-1][0]
+        if have < want:
+            raise XbenchError(
+                f"the database {self.path} has schema version {have}, this xbench needs {want}; "
+                f"upgrade it with `xbench migrate --db {self.path}`"
+            )
 
     def migrations(self) -> list[tuple[int, str]]:
         with self.connect() as con:

@@ -99,3 +99,17 @@ def test_unknown_run_id_lists_recent_runs(tmp_path):
     assert store.resolve_run_id(None) == run_id
     with pytest.raises(XbenchError, match=run_id):
         store.resolve_run_id("nope")
+
+
+def test_reader_on_an_older_schema_is_told_to_migrate(tmp_path):
+    path = tmp_path / "old.duckdb"
+    with duckdb.connect(str(path)) as con:  # a file as the first release wrote it
+        con.execute(
+            "CREATE TABLE migrations (version INTEGER, name VARCHAR, applied_at TIMESTAMPTZ)"
+        )
+        con.execute(MIGRATIONS[0][2])
+        con.execute("INSERT INTO migrations VALUES (1, 'x', now())")
+    with pytest.raises(XbenchError, match=f"schema version 1.*xbench migrate --db {path}"):
+        Store(path, read_only=True)
+    Store(path)  # a writer migrates
+    assert Store(path, read_only=True).migrations()[-1][0] == MIGRATIONS[-1][0]

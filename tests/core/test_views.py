@@ -159,3 +159,75 @@ def test_direction_asymmetry_from_source_and_target(tmp_path):
     store, run_id = _store(tmp_path, units)
     [row] = _view(store, "direction_asymmetry", run_id)
     assert (row["language"], row["delta"]) == ("deu_Latn", pytest.approx(-0.05))
+
+
+def _cases(name):
+    cases = json.loads((DATA / name).read_text())
+    return pytest.mark.parametrize("case", cases, ids=[c["name"] for c in cases])
+
+
+@_cases("transfer_cases.json")
+def test_transfer_views_match_hand_worked_cases(tmp_path, case):
+    units = [_unit("t", lang, value) for lang, value in case["values"].items()]
+    store, run_id = _store(tmp_path, units)
+    expected = case["expected"]
+    relative = {r["language"]: r["relative"] for r in _view(store, "transfer", run_id)}
+    assert relative == pytest.approx(expected["relative"])
+    [parity] = _view(store, "parity", run_id)
+    assert parity["transfer_gap"] == pytest.approx(expected["transfer_gap"])
+    assert parity["english"] == pytest.approx(expected["english"])
+
+
+@_cases("consistency_cases.json")
+def test_consistency_view_matches_hand_worked_cases(tmp_path, case):
+    """Consistency cases map item -> score (None: an error); agreement cases map item ->
+    extracted answer (all items correct)."""
+    agreement = case["kind"] == "agreement"
+
+    def rows(values):
+        if agreement:
+            return [SampleRow(k, "p", "r", v, "g", 1.0, None) for k, v in values.items()]
+        return [SampleRow(k, "p", "r", None, "g", v, None if v is not None else "error")
+                for k, v in values.items()]  # fmt: skip
+
+    units = [_unit("t", "eng_Latn", 0.5, comparable_answers=True),
+             _unit("t", "deu_Latn", 0.5, comparable_answers=True)]  # fmt: skip
+    samples = {"t.eng_Latn": rows(case["en"]), "t.deu_Latn": rows(case["other"])}
+    store, run_id = _store(tmp_path, units, samples)
+    found = _view(store, "consistency", run_id)
+    expected = case["expected"]
+    if not found:  # no aligned, answered item at all: the view has no row
+        assert expected["ratio"] is None
+        return
+    [row] = found
+    if agreement:
+        assert (row["n_same_answer"], row["n_answered_both"]) == (expected["agree"], expected["n"])
+        assert row["agreement"] == pytest.approx(expected["ratio"])
+    else:
+        assert (row["both_correct"], row["either_correct"]) == (
+            expected["both"],
+            expected["either"],
+        )
+        assert row["consistency"] == pytest.approx(expected["ratio"])
+
+
+def test_sql_parity_agrees_with_python_parity_on_random_vectors(tmp_path):
+    """Two independent implementations of the same definitions: the view (SQL, what the
+    leaderboard reads) and xbench.stats.parity (for vectors in memory)."""
+    import numpy as np
+
+    from xbench import stats
+
+    rng = np.random.default_rng(7)
+    for trial in range(20):
+        langs = ["eng_Latn", *(f"l{i:02d}_Latn" for i in range(rng.integers(1, 12)))]
+        values = {
+            lang: (None if rng.random() < 0.1 else float(rng.integers(0, 6)) / 5) for lang in langs
+        }
+        store, run_id = _store(tmp_path / str(trial), [_unit("t", k, v) for k, v in values.items()])
+        [row] = _view(store, "parity", run_id)
+        expected = stats.parity(values)
+        for field in ("n", "n_missing", "mean", "worst_language", "worst", "best_language", "best",
+                      "gap", "min_max_ratio", "cv", "gini", "english", "gap_to_english", "pm"):  # fmt: skip
+            want = getattr(expected, field)
+            assert row[field] == (pytest.approx(want) if isinstance(want, float) else want), field
