@@ -1,63 +1,58 @@
-"""xbench leaderboard: per-language scores from the store, read-only.
+"""xbench leaderboard: where each model is strong and where it fails, language by language.
 
-    streamlit run leaderboard/app.py -- --db PATH     (default: $XBENCH_DB or the user data dir)
+    xbench leaderboard [--db PATH] [--port N]
+    (or: streamlit run leaderboard/app.py -- --db PATH)
 
-This first page lists runs and one run's per-language scores with their confidence intervals;
-the parity, transfer and sample views build on the same read-only store.
+Read-only: every query is a short read-only connection through `queries.py`, so it never blocks
+a running `xbench run`. Filters live in the URL query, so any view can be shared as a link.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
-
 import streamlit as st
 
-from xbench import settings
 from xbench.errors import XbenchError
-from xbench.store import Store
+from xbench_leaderboard import common
+from xbench_leaderboard.views import (
+    compare,
+    fidelity,
+    languages,
+    overview,
+    parity,
+    runs,
+    samples,
+    transfer,
+)
 
+FILL_COMMAND = "xbench run --model smollm2-135m --tasks mgsm_native_cot,mgsm_en_cot --limit 20"
 
-def _db_arg() -> str | None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--db")
-    return parser.parse_known_args(sys.argv[1:])[0].db
+PAGES = [
+    st.Page(overview.render, title="Overview", url_path="overview", default=True),
+    st.Page(languages.render, title="Languages", url_path="languages"),
+    st.Page(parity.render, title="Parity", url_path="parity"),
+    st.Page(transfer.render, title="Transfer", url_path="transfer"),
+    st.Page(fidelity.render, title="Fidelity", url_path="fidelity"),
+    st.Page(compare.render, title="Compare", url_path="compare"),
+    st.Page(samples.render, title="Samples", url_path="samples"),
+    st.Page(runs.render, title="Runs", url_path="runs"),
+]
 
 
 def main() -> None:
-    st.set_page_config(page_title="xbench", layout="wide")
-    st.title("xbench: every language, not the average")
-    path = settings.db_path(_db_arg())
+    st.set_page_config(page_title="xbench leaderboard", layout="wide")
+    page = st.navigation(PAGES)
+    db = common.db_path()
     try:
-        store = Store(path, read_only=True)
-        runs = store.runs()
-    except XbenchError as exc:
-        st.info(f"{exc}. For example: `xbench run --model smollm2-135m --tasks mgsm --limit 5`")
+        has_runs = common.query("has_runs")
+    except XbenchError as exc:  # no file, or an older schema
+        st.title("xbench leaderboard")
+        common.empty_state(f"{exc}\n\nFill it with: `{FILL_COMMAND} --db {db}`")
         return
-    if not runs:
-        st.info(
-            "No runs yet: `xbench run --model smollm2-135m --tasks mgsm --limit 5` fills this page."
-        )
+    if not has_runs:
+        st.title("xbench leaderboard")
+        common.empty_state(f"The store {db} holds no runs yet. Fill it with: `{FILL_COMMAND} --db {db}`")
         return
-    st.subheader("Runs")
-    st.dataframe(runs, hide_index=True)
-    run_id = st.selectbox("Run", [r["run_id"] for r in runs])
-    scores = store.scores(run_id)
-    st.subheader(f"Per-language scores of {run_id}")
-    if not scores:
-        st.info("This run has no finished task-language unit yet.")
-        return
-    st.dataframe(
-        [
-            {
-                "task": s["task"], "language": s["language"], "prompt language": s["prompt_language"],
-                "accuracy": s["value"], "95% CI low": s["ci_low"], "95% CI high": s["ci_high"],
-                "n": s["n"], "errors": s["n_errors"],
-            }
-            for s in scores
-        ],
-        hide_index=True,
-    )  # fmt: skip
+    page.run()
 
 
 main()

@@ -71,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON for scripts")
     _common(p)
 
+    p = sub.add_parser("leaderboard", help="serve the Streamlit leaderboard on loopback")
+    p.add_argument("--port", type=int, default=8501)
+    _common(p)
+
     p = sub.add_parser("migrate", help="upgrade a database written by an older xbench")
     _common(p)
 
@@ -266,6 +270,27 @@ def _cmd_compare(a: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_leaderboard(a: argparse.Namespace) -> int:
+    import subprocess
+    from importlib.resources import files
+
+    from . import settings
+
+    app = files("xbench_leaderboard") / "app.py"
+    db = settings.db_path(a.db)
+    print(f"xbench leaderboard on http://127.0.0.1:{a.port} (store {db}; Ctrl-C stops it)")
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(app),
+        "--server.address", "127.0.0.1", "--server.port", str(a.port),
+        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        "--", "--db", str(db),
+    ]  # fmt: skip
+    try:
+        return subprocess.call(command)
+    except KeyboardInterrupt:
+        return 0
+
+
 def _cmd_migrate(a: argparse.Namespace) -> int:
     from . import settings
     from .store import Store
@@ -291,6 +316,7 @@ COMMANDS = {
     "compare": _cmd_compare,
     "export": _cmd_export,
     "migrate": _cmd_migrate,
+    "leaderboard": _cmd_leaderboard,
 }
 
 

@@ -183,6 +183,7 @@ def _score(
         origin_language=spec.origin_language, family=spec.family,
         comparable_answers=spec.comparable_answers, n_judged=summary["n_judged"],
         fidelity=summary["share_in_expected"], line_pass_rate=summary["line_pass_rate"],
+        sensitive=spec.sensitive,
     )  # fmt: skip
     return unit, rows
 
@@ -200,6 +201,7 @@ def _describe(spec: TaskSpec) -> dict[str, Any]:
         "name": spec.name, "benchmark": spec.benchmark, "task": spec.task,
         "language": spec.language, "prompt_language": spec.prompt_language,
         "partition": spec.partition, "version": spec.version, "source": spec.source,
+        "sensitive": spec.sensitive,
     }  # fmt: skip
 
 

@@ -246,6 +246,29 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         """
         + VIEWS_V2,
     ),
+    (
+        3,
+        "sensitive flag and per-model latest views for the leaderboard",
+        """
+        ALTER TABLE scores ADD COLUMN sensitive BOOLEAN DEFAULT false;
+        -- The unit a leaderboard shows for a model: from the latest run that has it.
+        CREATE VIEW latest_units AS
+        SELECT * EXCLUDE (rk) FROM (
+            SELECT u.*, r.started_at,
+                   row_number() OVER (PARTITION BY u.model, u.task_name, u.metric
+                                      ORDER BY r.started_at DESC) AS rk
+            FROM unit_scores u JOIN runs r USING (run_id)
+        ) WHERE rk = 1;
+        -- A model's parity for a task: from the latest run that has the task.
+        CREATE VIEW model_parity AS
+        SELECT * EXCLUDE (rk) FROM (
+            SELECT p.*, r.started_at,
+                   row_number() OVER (PARTITION BY p.model, p.task, p.metric
+                                      ORDER BY r.started_at DESC) AS rk
+            FROM parity p JOIN runs r USING (run_id)
+        ) WHERE rk = 1;
+        """,
+    ),
 ]
 
 # The documented export fields, in order (README "Export").
@@ -282,6 +305,7 @@ class UnitScore:
     n_judged: int | None = None
     fidelity: float | None = None
     line_pass_rate: float | None = None
+    sensitive: bool = False
 
 
 @dataclass(frozen=True)
@@ -505,16 +529,6 @@ class Store:
             if record[key] is not None:
                 record[key] = record[key].isoformat()
         return record
-
-    def runs(self) -> list[dict[str, Any]]:
-        """All runs, newest first, with the columns a listing needs."""
-        with self.connect() as con:
-            rel = con.execute(
-                "SELECT run_id, model, status, started_at, duration_s, error FROM runs"
-                " ORDER BY started_at DESC"
-            )
-            cols = [d[0] for d in rel.description]
-            return [dict(zip(cols, row, strict=True)) for row in rel.fetchall()]
 
     def scores(self, run_id: str) -> list[dict[str, Any]]:
         with self.connect() as con:

@@ -1,0 +1,74 @@
+"""What every leaderboard page shares: the store path, cached queries, URL-backed filters."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import streamlit as st
+
+from xbench import languages, settings
+from xbench_leaderboard import queries
+
+T = TypeVar("T")
+CACHE_TTL_S = 5  # a running `xbench run` shows up within seconds
+
+
+def db_path() -> Path:
+    """`streamlit run app.py -- --db PATH`, else $XBENCH_DB, else the user data dir."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--db")
+    return settings.db_path(parser.parse_known_args(sys.argv[1:])[0].db)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def query(name: str, *args: Any, **kwargs: Any) -> Any:
+    """Call `queries.<name>(db, *args)`, cached for a few seconds per arguments."""
+    return getattr(queries, name)(str(db_path()), *args, **kwargs)
+
+
+def choose(label: str, options: Sequence[T], key: str, *, default: T | None = None,
+           fmt: Callable[[T], str] = str) -> T | None:  # fmt: skip
+    """A selectbox whose value lives in the URL query (`?key=value`), so a view is a link."""
+    options = list(options)
+    if not options:
+        return None
+    wanted = st.query_params.get(key)
+    by_text = {fmt(o) if not isinstance(o, str) else o: o for o in options}
+    value = by_text.get(wanted) if wanted is not None else None
+    if value is None:
+        value = default if default in options else options[0]
+    chosen = st.selectbox(label, options, index=options.index(value), format_func=fmt, key=f"w_{key}")
+    st.query_params[key] = chosen if isinstance(chosen, str) else fmt(chosen)
+    return chosen
+
+
+def choose_many(label: str, options: Sequence[str], key: str) -> list[str]:
+    """A multiselect backed by `?key=a,b`; empty means "all"."""
+    wanted = [v for v in st.query_params.get(key, "").split(",") if v in options]
+    chosen = st.multiselect(label, list(options), default=wanted, key=f"w_{key}")
+    if chosen:
+        st.query_params[key] = ",".join(chosen)
+    elif key in st.query_params:
+        del st.query_params[key]
+    return chosen
+
+
+def text_input(label: str, key: str) -> str:
+    value = st.text_input(label, value=st.query_params.get(key, ""), key=f"w_{key}")
+    if value:
+        st.query_params[key] = value
+    elif key in st.query_params:
+        del st.query_params[key]
+    return value
+
+
+def language_label(code: str) -> str:
+    return f"{code} ({languages.family(code)}, {languages.script(code)})"
+
+
+def empty_state(message: str) -> None:
+    st.info(message)

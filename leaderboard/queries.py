@@ -1,0 +1,185 @@
+"""Every query the leaderboard runs: parameterized SQL over the store's views, read-only.
+
+No user input is ever pasted into SQL: values travel as `?` parameters; the only identifiers
+are the constants in this module. Each call opens a short read-only connection (the store's
+writers wait out a reader's lock and vice versa), so a running `xbench run` keeps writing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from xbench.store import Store
+
+# Runs whose units a model's leaderboard row shows: per (model, task) the latest run with it.
+LATEST_RUNS = "SELECT run_id FROM model_parity"
+
+
+def _frame(db: str | Path, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
+    with Store(db, read_only=True).connect() as con:
+        return con.execute(sql, params or []).df()
+
+
+def _values(db: str | Path, sql: str, params: list[Any] | None = None) -> list[Any]:
+    return _frame(db, sql, params).iloc[:, 0].tolist()
+
+
+def has_runs(db: str | Path) -> bool:
+    return bool(_values(db, "SELECT count(*) FROM runs")[0])
+
+
+# --- choices for filters -------------------------------------------------------------------
+
+
+def models(db: str | Path) -> list[str]:
+    return _values(db, "SELECT DISTINCT model FROM runs ORDER BY model")
+
+
+def benchmarks(db: str | Path) -> list[str]:
+    return _values(db, "SELECT DISTINCT benchmark FROM scores ORDER BY benchmark")
+
+
+def tasks(db: str | Path, benchmark: str | None = None) -> list[str]:
+    return _values(
+        db,
+        "SELECT DISTINCT task FROM scores WHERE ? IS NULL OR benchmark = ? ORDER BY task",
+        [benchmark, benchmark],
+    )
+
+
+def languages(db: str | Path) -> list[str]:
+    return _values(db, "SELECT DISTINCT language FROM scores ORDER BY language")
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+
+def overview(db: str | Path) -> pd.DataFrame:
+    """One row per model x task: mean, worst language and gap over the latest run's languages."""
+    return _frame(
+        db,
+        "SELECT model, benchmark, task, metric, mean, worst_language, worst, best_language, best,"
+        " gap, english, n AS languages, n_missing, run_id FROM model_parity"
+        " ORDER BY benchmark, task, mean DESC NULLS LAST, model",
+    )
+
+
+def unit_scores(db: str | Path, task: str, model: str | None = None) -> pd.DataFrame:
+    """Latest per-language scores of every model (or one) on a task, with English alongside."""
+    return _frame(
+        db,
+        "SELECT u.model, u.language, u.prompt_language, u.partition, u.task_name, u.run_id,"
+        " u.value, u.ci_low, u.ci_high, u.value_strict, u.n, u.n_errors, u.fidelity,"
+        " en.value AS english,"
+        " CASE WHEN en.value > 0 AND u.value IS NOT NULL THEN u.value / en.value END AS relative"
+        " FROM latest_units u"
+        " LEFT JOIN latest_units en ON en.model = u.model AND en.task = u.task"
+        "  AND en.metric = u.metric AND en.language = 'eng_Latn'"
+        " WHERE u.task = ? AND (? IS NULL OR u.model = ?)"
+        " ORDER BY u.model, u.language",
+        [task, model, model],
+    )
+
+
+def parity(db: str | Path, task: str) -> pd.DataFrame:
+    return _frame(
+        db,
+        "SELECT model, mean, worst_language, worst, best_language, best, gap, min_max_ratio,"
+        " cv, gini, gap_to_english, transfer_gap, pm, n AS languages, n_missing, run_id"
+        " FROM model_parity WHERE task = ? ORDER BY gap DESC NULLS LAST, model",
+        [task],
+    )
+
+
+def consistency(db: str | Path, task: str) -> pd.DataFrame:
+    return _frame(
+        db,
+        "SELECT r.model, c.language, c.n_aligned, c.both_correct, c.either_correct,"
+        " c.consistency, c.agreement FROM consistency c JOIN runs r USING (run_id)"
+        f" WHERE c.task = ? AND c.run_id IN ({LATEST_RUNS} WHERE task = ?)"
+        " ORDER BY r.model, c.language",
+        [task, task],
+    )
+
+
+EFFECT_VIEWS = ("prompt_language_effect", "mother_tongue_effect", "locality_effect", "direction_asymmetry")
+
+
+def effect(db: str | Path, view: str, benchmark: str | None = None) -> pd.DataFrame:
+    """Rows of one effect view for the models' latest runs. `view` must be one of EFFECT_VIEWS."""
+    if view not in EFFECT_VIEWS:
+        raise ValueError(f"unknown effect view {view!r}")
+    return _frame(
+        db,
+        f"SELECT * EXCLUDE (run_id) FROM {view}"
+        f" WHERE run_id IN ({LATEST_RUNS}) AND (? IS NULL OR benchmark = ?)"
+        " ORDER BY benchmark, family, model, language",
+        [benchmark, benchmark],
+    )
+
+
+def fidelity(db: str | Path, task: str | None = None) -> pd.DataFrame:
+    return _frame(
+        db,
+        "SELECT model, benchmark, task, language, prompt_language, n, n_judged, fidelity,"
+        " line_pass_rate FROM latest_units WHERE ? IS NULL OR task = ?"
+        " ORDER BY benchmark, task, model, language",
+        [task, task],
+    )
+
+
+def latest_run(db: str | Path, model: str) -> str | None:
+    found = _values(
+        db, "SELECT run_id FROM runs WHERE model = ? ORDER BY started_at DESC LIMIT 1", [model]
+    )
+    return found[0] if found else None
+
+
+def runs(db: str | Path) -> pd.DataFrame:
+    return _frame(
+        db,
+        "SELECT run_id, model, status, error, started_at, finished_at, duration_s, model_info,"
+        " args, versions, git_hash, tasks FROM runs ORDER BY started_at DESC",
+    )
+
+
+def units(db: str | Path, run_id: str) -> pd.DataFrame:
+    return _frame(
+        db,
+        "SELECT task_name, benchmark, task, language, prompt_language, value, n, n_errors,"
+        " duration_s, sensitive FROM scores WHERE run_id = ? ORDER BY task_name",
+        [run_id],
+    )
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern matching `text` literally anywhere (`!` escapes the wildcards)."""
+    escaped = text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+    return f"%{escaped}%"
+
+
+SAMPLE_FILTER = (
+    " WHERE run_id = ? AND task_name = ?"
+    " AND (? = '' OR prompt ILIKE ? ESCAPE '!' OR response ILIKE ? ESCAPE '!'"
+    "      OR gold ILIKE ? ESCAPE '!' OR extracted ILIKE ? ESCAPE '!')"
+)
+
+
+def samples(
+    db: str | Path, run_id: str, task_name: str, search: str = "", *, limit: int = 20, offset: int = 0
+) -> tuple[pd.DataFrame, int]:
+    """One page of a unit's samples (matching `search` anywhere in the texts) and the total."""
+    pattern = _like(search)
+    params = [run_id, task_name, search, pattern, pattern, pattern, pattern]
+    total = _values(db, "SELECT count(*) FROM samples" + SAMPLE_FILTER, params)[0]
+    page = _frame(
+        db,
+        "SELECT item_key, prompt, response, extracted, gold, score, error, detected_language,"
+        " in_expected FROM samples" + SAMPLE_FILTER
+        + " ORDER BY TRY_CAST(item_key AS BIGINT), item_key LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    )  # fmt: skip
+    return page, int(total)

@@ -1,0 +1,1 @@
+"""One module per leaderboard page; each has `render()`."""

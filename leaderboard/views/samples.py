@@ -1,0 +1,7 @@
+"""Leaderboard page: samples (being written)."""
+
+import streamlit as st
+
+
+def render() -> None:
+    st.title("samples")

@@ -1,0 +1,7 @@
+"""Leaderboard page: transfer (being written)."""
+
+import streamlit as st
+
+
+def render() -> None:
+    st.title("transfer")
