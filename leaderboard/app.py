@@ -27,7 +27,9 @@ from xbench_leaderboard.views import (
 FILL_COMMAND = "xbench run --model smollm2-135m --tasks mgsm_native_cot,mgsm_en_cot --limit 20"
 
 PAGES = [
-    st.Page(overview.render, title="Overview", url_path="overview", default=True),
+    st.Page(overview.render, title="Overview", url_path="home", default=True),  # served at "/"
+    # The default page is served at "/"; this hidden alias keeps shared "/overview" links working.
+    st.Page(overview.render, title="Overview", url_path="overview", visibility="hidden"),
     st.Page(languages.render, title="Languages", url_path="languages"),
     st.Page(parity.render, title="Parity", url_path="parity"),
     st.Page(transfer.render, title="Transfer", url_path="transfer"),
@@ -46,11 +48,13 @@ def main() -> None:
         has_runs = common.query("has_runs")
     except XbenchError as exc:  # no file, or an older schema
         st.title("xbench leaderboard")
-        common.empty_state(f"{exc}\n\nFill it with: `{FILL_COMMAND} --db {db}`")
+        common.empty_state(f"{exc}")
         return
     if not has_runs:
         st.title("xbench leaderboard")
-        common.empty_state(f"The store {db} holds no runs yet. Fill it with: `{FILL_COMMAND} --db {db}`")
+        common.empty_state(
+            f"The store {db} holds no runs yet. Fill it with: `{FILL_COMMAND} --db {db}`"
+        )
         return
     page.run()
 

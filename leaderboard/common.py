@@ -24,10 +24,14 @@ def db_path() -> Path:
     return settings.db_path(parser.parse_known_args(sys.argv[1:])[0].db)
 
 
-@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
 def query(name: str, *args: Any, **kwargs: Any) -> Any:
-    """Call `queries.<name>(db, *args)`, cached for a few seconds per arguments."""
-    return getattr(queries, name)(str(db_path()), *args, **kwargs)
+    """Call `queries.<name>(db, *args)`, cached for a few seconds per store and arguments."""
+    return _cached_query(str(db_path()), name, *args, **kwargs)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def _cached_query(db: str, name: str, *args: Any, **kwargs: Any) -> Any:
+    return getattr(queries, name)(db, *args, **kwargs)
 
 
 def choose(label: str, options: Sequence[T], key: str, *, default: T | None = None,
@@ -41,7 +45,9 @@ def choose(label: str, options: Sequence[T], key: str, *, default: T | None = No
     value = by_text.get(wanted) if wanted is not None else None
     if value is None:
         value = default if default in options else options[0]
-    chosen = st.selectbox(label, options, index=options.index(value), format_func=fmt, key=f"w_{key}")
+    chosen = st.selectbox(
+        label, options, index=options.index(value), format_func=fmt, key=f"w_{key}"
+    )
     st.query_params[key] = chosen if isinstance(chosen, str) else fmt(chosen)
     return chosen
 

@@ -105,7 +105,12 @@ def consistency(db: str | Path, task: str) -> pd.DataFrame:
     )
 
 
-EFFECT_VIEWS = ("prompt_language_effect", "mother_tongue_effect", "locality_effect", "direction_asymmetry")
+EFFECT_VIEWS = (
+    "prompt_language_effect",
+    "mother_tongue_effect",
+    "locality_effect",
+    "direction_asymmetry",
+)
 
 
 def effect(db: str | Path, view: str, benchmark: str | None = None) -> pd.DataFrame:
@@ -169,7 +174,13 @@ SAMPLE_FILTER = (
 
 
 def samples(
-    db: str | Path, run_id: str, task_name: str, search: str = "", *, limit: int = 20, offset: int = 0
+    db: str | Path,
+    run_id: str,
+    task_name: str,
+    search: str = "",
+    *,
+    limit: int = 20,
+    offset: int = 0,
 ) -> tuple[pd.DataFrame, int]:
     """One page of a unit's samples (matching `search` anywhere in the texts) and the total."""
     pattern = _like(search)
@@ -183,3 +194,49 @@ def samples(
         [*params, limit, offset],
     )  # fmt: skip
     return page, int(total)
+
+
+# --- samples ---
+
+
+def unit(db: str | Path, run_id: str, task_name: str) -> pd.DataFrame:
+    """A unit's header: one row per metric (empty when the run has no such unit)."""
+    return _frame(
+        db,
+        "SELECT s.benchmark, s.task, s.task_name, s.language, s.prompt_language, s.partition,"
+        " s.task_version, s.metric, s.value, s.ci_low, s.ci_high, s.value_strict, s.n, s.n_errors,"
+        " s.fidelity, s.sensitive, r.model FROM scores s JOIN runs r USING (run_id)"
+        " WHERE s.run_id = ? AND s.task_name = ? ORDER BY s.metric",
+        [run_id, task_name],
+    )
+
+
+# --- overview ---
+
+
+def overview_units(db: str | Path) -> pd.DataFrame:
+    """The per-language units behind each `overview` row (the same latest run per model x task),
+    so the page can drill down to samples and recompute over a subset of languages."""
+    return _frame(
+        db,
+        "SELECT u.model, u.benchmark, u.task, u.metric, u.language, u.value, u.n, u.run_id,"
+        " u.task_name FROM unit_scores u JOIN model_parity p ON p.run_id = u.run_id"
+        " AND p.task = u.task AND p.metric = u.metric"
+        " ORDER BY u.benchmark, u.task, u.model, u.language",
+    )
+
+
+# --- fidelity ---
+
+
+def fidelity_units(db: str | Path, task: str | None = None) -> pd.DataFrame:
+    """The `fidelity` view's numbers per unit of each model's latest run (all tasks or one), with
+    the unit's run and name for links; one row per unit whatever its metrics (fidelity is per
+    response)."""
+    return _frame(
+        db,
+        "SELECT DISTINCT model, benchmark, task, language, prompt_language, n, n_judged, fidelity,"
+        " line_pass_rate, run_id, task_name FROM latest_units WHERE ? IS NULL OR task = ?"
+        " ORDER BY benchmark, task, model, language, task_name",
+        [task, task],
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -283,8 +284,14 @@ def _cmd_leaderboard(a: argparse.Namespace) -> int:
         sys.executable, "-m", "streamlit", "run", str(app),
         "--server.address", "127.0.0.1", "--server.port", str(a.port),
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        "--client.toolbarMode", "minimal",
         "--", "--db", str(db),
     ]  # fmt: skip
+    sys.stdout.flush()
+    if os.name == "posix":
+        # Streamlit takes over this process, so a SIGTERM to `xbench leaderboard` stops the
+        # server itself instead of leaving it orphaned behind an exited parent.
+        os.execv(sys.executable, command)
     try:
         return subprocess.call(command)
     except KeyboardInterrupt:

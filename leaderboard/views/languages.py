@@ -1,7 +1,92 @@
-"""Leaderboard page: languages (being written)."""
+"""Languages: a heatmap of models x languages for one task, colored by score or by score
+relative to English; hovering a cell shows its 95% CI and n, clicking it links to its samples.
+"""
 
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
 import streamlit as st
+
+from xbench import languages as langs
+from xbench_leaderboard import common
+from xbench_leaderboard.views.overview import FILL, sample_links, samples_url
+
+
+def url_toggle(label: str, key: str) -> bool:
+    """A switch backed by `?key=1`, like the filters in `common` (a view is a link)."""
+    on = st.toggle(label, value=st.query_params.get(key) == "1", key=f"w_{key}")
+    if on:
+        st.query_params[key] = "1"
+    elif key in st.query_params:
+        del st.query_params[key]
+    return on
+
+
+def heatmap(scores: pd.DataFrame, relative: bool) -> alt.Chart:
+    field, title = ("relative", "score / English") if relative else ("value", "score")
+    scale = (
+        alt.Scale(scheme="redyellowblue", domainMid=1) if relative else alt.Scale(scheme="viridis")
+    )
+    model_order = scores.groupby("model").value.mean().sort_values(ascending=False).index.tolist()
+    language_order = sorted(scores.language.unique(), key=lambda c: (langs.family(c), c))
+    pick = alt.selection_point(fields=["model", "language"], name="cell")
+    return (
+        alt.Chart(scores)
+        .mark_rect()
+        .encode(
+            x=alt.X("language:N", sort=language_order, title="language (grouped by family)"),
+            y=alt.Y("model:N", sort=model_order, title=None),
+            color=alt.Color(f"{field}:Q", scale=scale, title=title),
+            opacity=alt.condition(pick, alt.value(1.0), alt.value(0.5)),
+            tooltip=[
+                "model",
+                alt.Tooltip("label:N", title="language"),
+                alt.Tooltip("value:Q", title="score", format=".3f"),
+                alt.Tooltip("ci_low:Q", title="CI low (95%)", format=".3f"),
+                alt.Tooltip("ci_high:Q", title="CI high (95%)", format=".3f"),
+                "n",
+                alt.Tooltip("english:Q", title="English", format=".3f"),
+                alt.Tooltip("relative:Q", title="relative to English", format=".2f"),
+            ],
+        )
+        .add_params(pick)
+        .properties(height=alt.Step(22 if scores.model.nunique() <= 30 else 12))
+    )
 
 
 def render() -> None:
-    st.title("languages")
+    st.title("Languages")
+    left, middle, right = st.columns([1, 1, 2])
+    with left:
+        benchmark = common.choose("Benchmark", common.query("benchmarks"), "benchmark")
+    with middle:
+        task = common.choose("Task", common.query("tasks", benchmark), "task")
+    if task is None:
+        common.empty_state(f"No scores yet. Score a model with: `{FILL}`")
+        return
+    scores = common.query("unit_scores", task)
+    with right:
+        models = common.choose_many("Models", sorted(scores.model.unique()), "models")
+    relative = url_toggle("Relative to English", "relative")
+    scores = scores[scores.model.isin(models or scores.model)].assign(
+        label=lambda d: d.language.map(common.language_label)
+    )
+    if relative and scores.relative.isna().all():
+        common.empty_state(
+            f"No model has a nonzero English score on {task} to compare with: "
+            f"`xbench run --model <model> --tasks {task} --languages en`"
+        )
+        return
+    event = st.altair_chart(heatmap(scores, relative), on_select="rerun", key="heatmap")
+    for cell in (event.selection.get("cell") or []) if event else []:
+        picked = scores[
+            (scores.model == cell.get("model")) & (scores.language == cell.get("language"))
+        ]
+        for unit in picked.itertuples():
+            st.markdown(
+                f"[Samples of {unit.model} · {unit.task_name}]({samples_url(unit.run_id, unit.task_name)})"
+            )
+
+    model = common.choose("Samples of", sorted(scores.model.unique()), "model")
+    st.markdown(sample_links(scores[scores.model == model]))

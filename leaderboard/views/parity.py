@@ -1,7 +1,102 @@
-"""Leaderboard page: parity (being written)."""
+"""Parity: how evenly each model performs across languages on one task (gap, min/max ratio,
+coefficient of variation, Gini), and one model's languages as a sorted bar chart with 95% CIs.
+"""
 
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
 import streamlit as st
+
+from xbench_leaderboard import common
+from xbench_leaderboard.views.overview import FILL
+
+MEASURES = {
+    "gap": "gap (best − worst)",
+    "min_max_ratio": "min / max ratio",
+    "cv": "coefficient of variation",
+    "gini": "Gini",
+}
+NOTE = (
+    "Lower gap, CV and Gini and a min/max ratio near 1 mean more even performance across languages."
+)
+
+
+def measures_chart(parity: pd.DataFrame) -> alt.FacetChart:
+    long = parity.melt(id_vars=["model"], value_vars=list(MEASURES), var_name="measure")
+    long["measure"] = long.measure.map(MEASURES)
+    return (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            x=alt.X("value:Q", title=None, axis=alt.Axis(format=".2~f")),
+            y=alt.Y("model:N", sort=parity.model.tolist(), title=None),
+            tooltip=["model", "measure", alt.Tooltip("value:Q", format=".3f")],
+        )
+        .properties(width=220, height=alt.Step(20 if len(parity) <= 30 else 10))
+        .facet(column=alt.Column("measure:N", sort=list(MEASURES.values()), title=None))
+        .resolve_scale(x="independent")
+    )
+
+
+def languages_chart(scores: pd.DataFrame) -> alt.LayerChart:
+    order = scores.sort_values(["value", "language"], ascending=[False, True]).language.tolist()
+    base = alt.Chart(scores).encode(y=alt.Y("language:N", sort=order, title=None))
+    tooltip = [
+        alt.Tooltip("label:N", title="language"),
+        alt.Tooltip("value:Q", title="score", format=".3f"),
+        alt.Tooltip("ci_low:Q", title="CI low (95%)", format=".3f"),
+        alt.Tooltip("ci_high:Q", title="CI high (95%)", format=".3f"),
+        "n",
+    ]
+    bars = base.mark_bar().encode(x=alt.X("value:Q", title="score"), tooltip=tooltip)
+    errors = base.mark_rule(color="black").encode(x="ci_low:Q", x2="ci_high:Q", tooltip=tooltip)
+    return alt.layer(bars, errors).properties(height=alt.Step(22))
 
 
 def render() -> None:
-    st.title("parity")
+    st.title("Parity")
+    left, middle, right = st.columns([1, 1, 2])
+    with left:
+        benchmark = common.choose("Benchmark", common.query("benchmarks"), "benchmark")
+    with middle:
+        task = common.choose("Task", common.query("tasks", benchmark), "task")
+    if task is None:
+        common.empty_state(f"No scores yet. Score a model with: `{FILL}`")
+        return
+    parity = common.query("parity", task)
+    with right:
+        models = common.choose_many("Models", sorted(parity.model.unique()), "models")
+    parity = parity[parity.model.isin(models or parity.model)]
+    st.caption(NOTE)
+    st.altair_chart(measures_chart(parity))
+    st.dataframe(
+        parity[
+            [
+                "model",
+                "languages",
+                "mean",
+                "worst_language",
+                "worst",
+                "best_language",
+                "best",
+                *MEASURES,
+            ]
+        ],
+        hide_index=True,
+        column_config={
+            c: st.column_config.NumberColumn(format="%.3f")
+            for c in ["mean", "worst", "best", *MEASURES]
+        },
+    )
+
+    st.subheader("A model's languages")
+    model = common.choose("Model", parity.model.tolist(), "model")
+    scores = common.query("unit_scores", task, model).dropna(subset=["value"])
+    if scores.empty:
+        common.empty_state(
+            f"{model} has no answered items on {task}: `xbench run --model {model} --tasks {task}`"
+        )
+        return
+    scores = scores.assign(label=scores.language.map(common.language_label))
+    st.altair_chart(languages_chart(scores))

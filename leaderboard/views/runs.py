@@ -1,7 +1,88 @@
-"""Leaderboard page: runs (being written)."""
+"""Leaderboard page: every run's metadata — model, arguments, versions, data sources, timings,
+status and the real cause of a failure (`/runs?run=<run_id>`)."""
 
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+import pandas as pd
 import streamlit as st
+
+from xbench_leaderboard import common
 
 
 def render() -> None:
-    st.title("runs")
+    st.title("Runs")
+    runs = common.query("runs")
+    st.dataframe(
+        runs[["model", "status", "started_at", "duration_s", "error", "run_id"]],
+        hide_index=True,
+        column_config={
+            "started_at": st.column_config.DatetimeColumn("started", format="YYYY-MM-DD HH:mm:ss"),
+            "duration_s": st.column_config.NumberColumn("duration (s)", format="%.1f"),
+        },
+    )
+    by_id = runs.set_index("run_id")
+    run_id = common.choose(
+        "Run", list(by_id.index), "run",
+        fmt=lambda r: f"{r} · {by_id.model[r]} · {by_id.status[r]}",
+    )  # fmt: skip
+    if run_id is None:
+        return
+    run = by_id.loc[run_id]
+    st.header(f"{run.model} · {run_id}")
+    _status(run)
+
+    units = common.query("units", run_id)
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Arguments")
+        st.json(_json(run.args), expanded=True)
+        st.subheader("Model")
+        st.json(_json(run.model_info) or {}, expanded=True)
+    with right:
+        st.subheader("Versions")
+        versions = _json(run.versions) or {}
+        st.dataframe(pd.Series(versions, name="version").rename_axis("package"))
+        st.markdown(f"Git hash: `{run.git_hash or 'not in a git checkout'}`")
+
+    st.subheader("Task variants and data sources")
+    st.dataframe(pd.DataFrame(_json(run.tasks) or []), hide_index=True)
+
+    st.subheader("Timings per unit")
+    if units.empty:
+        common.empty_state(
+            "This run stored no unit yet. Rerun the same `xbench run` command to resume it."
+        )
+        return
+    units = units.assign(
+        samples=[f"/samples?{urlencode({'run': run_id, 'unit': u})}" for u in units.task_name]
+    )
+    st.caption(
+        f"{len(units)} unit{'s' * (len(units) != 1)}, {units.duration_s.sum():.1f} s of model time in all"
+    )
+    st.dataframe(
+        units.drop(columns=["sensitive"]),
+        hide_index=True,
+        column_config={
+            "value": st.column_config.NumberColumn("score", format="%.3f"),
+            "duration_s": st.column_config.NumberColumn("duration (s)", format="%.2f"),
+            "samples": st.column_config.LinkColumn("samples", display_text="open"),
+        },
+    )
+
+
+def _status(run: pd.Series) -> None:
+    started = f"started {run.started_at:%Y-%m-%d %H:%M:%S}"
+    if run.status == "failed":
+        st.error(f"**Failed** ({started}): {run.error}")
+    elif run.status == "running":
+        st.info(f"**Running** ({started}) — or interrupted: rerunning the same command resumes it.")
+    else:
+        st.success(f"**Completed** ({started}) in {run.duration_s:.1f} s")
+
+
+def _json(text: str | None) -> Any:
+    return None if text is None or pd.isna(text) else json.loads(text)

@@ -1,7 +1,153 @@
-"""Leaderboard page: samples (being written)."""
+"""Leaderboard page: one unit's samples, searchable and paged.
 
+Other pages drill down here with `/samples?run=<run_id>&unit=<task_name>&q=<search>&page=<n>`.
+Texts of a sensitive benchmark stay hidden until the reader asks for them; that choice lives in
+the session only, never in the URL, so a shared link never reveals them.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
 import streamlit as st
+
+from xbench_leaderboard import common
+
+PAGE_SIZE = 20
+CONTENT_WARNING = (
+    "Content warning: this benchmark is marked sensitive. Like JiraiBench, it contains content "
+    "about self-harm, eating disorders or drug overdose. Its texts (prompts, responses, answers) "
+    "are hidden; scores and metadata stay visible."
+)
 
 
 def render() -> None:
-    st.title("samples")
+    st.title("Samples")
+    runs = common.query("runs")
+    asked = {key: st.query_params.get(key) for key in ("run", "unit", "q")}
+    if asked["run"] is not None and asked["run"] not in set(runs.run_id):
+        st.warning(f"There is no run `{asked['run']}` in this store; choose one below.")
+    elif asked["run"] is not None:  # a drill-down link: its run decides the model
+        st.query_params["model"] = runs.loc[runs.run_id == asked["run"], "model"].iloc[0]
+
+    left, middle, right = st.columns([2, 3, 3])
+    with left:
+        model = common.choose("Model", sorted(set(runs.model)), "model")
+    own = runs[runs.model == model].set_index("run_id")
+    with middle:
+        run_id = common.choose(
+            "Run", list(own.index), "run",
+            fmt=lambda r: f"{own.started_at[r]:%Y-%m-%d %H:%M} · {own.status[r]} · {r}",
+        )  # fmt: skip
+    units = common.query("units", run_id)
+    if units.empty:
+        common.empty_state(
+            f"Run `{run_id}` stored no samples. Fill one with: "
+            f"`xbench run --model {model} --tasks mgsm_native_cot --limit 20`"
+        )
+        return
+    if (
+        asked["run"] == run_id
+        and asked["unit"] is not None
+        and asked["unit"] not in set(units.task_name)
+    ):
+        st.warning(f"Run `{run_id}` has no unit `{asked['unit']}`; choose one below.")
+    with right:
+        unit = common.choose("Unit (task.language)", list(units.task_name), "unit")
+
+    header = common.query("unit", run_id, unit)
+    _header(header)
+    search = common.text_input("Search prompts, responses, answers and gold", "q")
+    if (run_id, unit, search) != (asked["run"], asked["unit"], asked["q"] or ""):
+        st.query_params["page"] = "1"  # another unit or search starts at its first page
+    _samples(run_id, unit, search, sensitive=bool(header.sensitive.any()))
+
+
+def _header(header: pd.DataFrame) -> None:
+    first = header.iloc[0]
+    st.subheader(f"{first.model} on {first.task_name}")
+    st.caption(f"{first.benchmark} · {first.task} v{first.task_version} · {first.partition}")
+    cols = st.columns(5)
+    cols[0].metric("Language", first.language, help=common.language_label(first.language))
+    cols[1].metric(
+        "Prompt language", first.prompt_language, help=common.language_label(first.prompt_language)
+    )
+    cols[2].metric("n", int(first.n))
+    cols[3].metric("Errors", int(first.n_errors), help="samples with no scorable response")
+    for row in header.itertuples():
+        ci = "" if pd.isna(row.ci_low) else f"95% CI [{row.ci_low:.3f}, {row.ci_high:.3f}]"
+        value = "—" if pd.isna(row.value) else f"{row.value:.3f}"
+        cols[4].metric(row.metric.capitalize(), value, help=ci or "no answered samples")
+        if ci:
+            cols[4].caption(ci)
+
+
+def _samples(run_id: str, unit: str, search: str, *, sensitive: bool) -> None:
+    show_texts = True
+    if sensitive:
+        st.warning(CONTENT_WARNING)
+        # Session-only state keyed by unit: a link never reveals, another unit starts hidden.
+        show_texts = st.checkbox("Show texts", value=False, key=f"reveal:{run_id}:{unit}")
+
+    try:
+        page = max(int(st.query_params.get("page", "1")), 1)
+    except ValueError:
+        page = 1
+    rows, total = _page(run_id, unit, search, page)
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    if page > pages:  # a stale link past the end shows the last page
+        page = pages
+        rows, total = _page(run_id, unit, search, page)
+    st.query_params["page"] = str(page)
+
+    found = f"{total} sample{'s' * (total != 1)}" + (f" matching `{search}`" if search else "")
+    prev, info, nxt = st.columns([1, 4, 1])
+    prev.button("← Previous", disabled=page <= 1, on_click=_go, args=(page - 1,), key="prev")
+    info.caption(f"{found} · page {page} of {pages}")
+    nxt.button("Next →", disabled=page >= pages, on_click=_go, args=(page + 1,), key="next")
+    if rows.empty:
+        common.empty_state(
+            "No sample matches this search." if search else "This unit has no samples."
+        )
+    for sample in rows.itertuples():
+        _sample(sample, show_texts)
+
+
+def _page(run_id: str, unit: str, search: str, page: int) -> tuple[pd.DataFrame, int]:
+    offset = (page - 1) * PAGE_SIZE
+    return common.query("samples", run_id, unit, search, limit=PAGE_SIZE, offset=offset)
+
+
+def _go(page: int) -> None:
+    st.query_params["page"] = str(page)
+
+
+def _sample(sample: Any, show_texts: bool) -> None:
+    if sample.error is not None and not pd.isna(sample.error):
+        verdict = "error"
+    else:
+        verdict = (
+            "✓" if sample.score == 1 else ("✗" if sample.score == 0 else f"{sample.score:.2f}")
+        )
+    lang = sample.detected_language if isinstance(sample.detected_language, str) else "—"
+    with st.expander(f"{sample.item_key} · {verdict} · language {lang}"):
+        meta = {
+            "score": sample.score,
+            "detected language": lang,
+            "in expected language": sample.in_expected,
+        }
+        st.caption(" · ".join(f"{k}: {'—' if pd.isna(v) else v}" for k, v in meta.items()))
+        if verdict == "error":
+            st.error(sample.error)
+        if not show_texts:
+            st.caption("Texts hidden (see the content warning above).")
+            return
+        left, right = st.columns(2)
+        for col, label, text in (
+            (left, "Prompt", sample.prompt), (right, "Response", sample.response),
+            (left, "Extracted answer", sample.extracted), (right, "Gold", sample.gold),
+        ):  # fmt: skip
+            col.caption(label)
+            col.code("" if text is None or pd.isna(text) else text, language=None, wrap_lines=True)

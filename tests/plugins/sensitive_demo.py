@@ -9,7 +9,9 @@ def register_tasks(register):
     for language, words in {"eng_Latn": ("calm", "tense"), "jpn_Jpan": ("穏やか", "緊張")}.items():
 
         def load(ctx, words=words):
-            return [Item(str(i), f"Label the mood of: day {i} was {w}.", w) for i, w in enumerate(words)]
+            return [
+                Item(str(i), f"Label the mood of: day {i} was {w}.", w) for i, w in enumerate(words)
+            ]
 
         register(
             TaskSpec(

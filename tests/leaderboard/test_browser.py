@@ -1,0 +1,79 @@
+"""Every page in a real browser: `xbench leaderboard` serves the filled store, headless Debian
+chromium (Playwright) loads each page, checks it rendered without an exception box, and saves a
+full-page screenshot under test-artifacts/screenshots/ (gitignored; look at them after a run)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from tests.helpers import REPO
+from tests.leaderboard import server
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+PAGES = server.PAGES
+SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    server.require_browser()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with server.chromium() as browser:
+        yield browser
+
+
+@pytest.fixture(scope="module")
+def leaderboard(filled_db, browser):
+    with server.serve(filled_db) as running:
+        yield running
+
+
+@pytest.fixture()
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    yield context.new_page()
+    context.close()
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_renders(leaderboard, page, path):
+    url = f"{leaderboard.url}/{path}"
+    server.load(page, url, PAGES[path])
+    server.wait_for_charts(page)
+    assert page.get_by_role("heading", name=PAGES[path], level=1).first.is_visible()
+    server.check_no_error(page, url)  # again, after the charts drew
+    server.full_screenshot(page, SCREENSHOTS / f"{path}.png")
+    # The sidebar links every page (st.navigation), so each page is reachable by a click too.
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    for title in PAGES.values():
+        assert nav.get_by_text(title, exact=True).count() == 1
+
+
+def test_root_is_the_overview(leaderboard, page):
+    server.load(page, leaderboard.url, PAGES["overview"])
+
+
+def test_missing_database_explains_how_to_fill_it(tmp_path, browser, page):
+    missing = tmp_path / "none.duckdb"
+    with server.serve(missing) as running:
+        server.load(page, running.url, "xbench leaderboard")
+        text = page.locator('[data-testid="stMain"]').inner_text()
+        assert "xbench run" in text and str(missing) in text
+        server.full_screenshot(page, SCREENSHOTS / "missing-database.png")
+    assert not missing.exists()  # the leaderboard never creates a store
+
+
+def test_sigterm_stops_the_server(tmp_path):
+    """SIGTERM to `xbench leaderboard` alone (not its process group) must stop the server too."""
+    with server.serve(tmp_path / "none.duckdb") as running:
+        os.kill(running.process.pid, signal.SIGTERM)
+        running.process.wait(server.STOP_TIMEOUT_S)
+        deadline = time.monotonic() + server.STOP_TIMEOUT_S
+        while running.healthy() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not running.healthy(), "Streamlit outlived `xbench leaderboard`"

@@ -1,0 +1,119 @@
+"""The Overview page: models x tasks with mean, worst language and gap, filters in the URL,
+recomputation over a language family or script, and links from cells to their samples."""
+
+import duckdb
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from tests.helpers import REPO
+from xbench.store import Store
+from xbench_leaderboard import queries
+from xbench_leaderboard.views.overview import recompute, samples_url
+
+LOW, HIGH, SMOL = "fake:accuracy=0.3", "fake:accuracy=0.8", "smollm2-135m"
+
+
+def _overview_page():
+    from xbench_leaderboard.views import overview
+
+    overview.render()
+
+
+def open_page(**params: str) -> AppTest:
+    at = AppTest.from_function(_overview_page, default_timeout=60)
+    at.query_params.update(params)
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Overview"
+    return at
+
+
+def unit(db, model: str, task_name: str):
+    scores = queries.unit_scores(db, task_name.partition(".")[0], model)
+    return scores[scores.task_name == task_name].iloc[0]
+
+
+def test_cells_show_the_stored_mean_worst_language_and_gap(app_env):
+    table = open_page().dataframe[0].value
+    assert set(table.index) == {LOW, HIGH, SMOL}
+    stored = queries.overview(app_env)
+    assert len(stored) == 9  # 2 fakes x (2 MGSM modes + capitals + moodcheck) + SmolLM2 x 1
+    for row in stored.itertuples():
+        cell = table.loc[row.model]
+        assert cell[f"{row.task} · mean"] == pytest.approx(row.mean)
+        assert cell[f"{row.task} · worst"] == pytest.approx(row.worst)
+        assert cell[f"{row.task} · gap"] == pytest.approx(row.gap)
+        worst = unit(app_env, row.model, f"{row.task}.{row.worst_language}")
+        assert cell[f"{row.task} · worst language"] == samples_url(worst.run_id, worst.task_name)
+    # The fake at 0.3 is worst in German on English-CoT MGSM; its gap is best minus worst.
+    assert table.loc[LOW, "mgsm_en_cot · worst language"].endswith("unit=mgsm_en_cot.deu_Latn")
+    assert table.loc[LOW, "mgsm_en_cot · gap"] == pytest.approx(5 / 12 - 2 / 12)
+    assert table.loc[SMOL, "mgsm_direct · mean"] == 0.0  # 2 items, 8 tokens: nothing right
+
+
+def test_recompute_over_every_language_is_the_stored_parity(app_env):
+    stored = queries.overview(app_env).set_index(["model", "task"]).sort_index()
+    ours = recompute(queries.overview_units(app_env)).set_index(["model", "task"]).sort_index()
+    for column in ["mean", "worst", "gap"]:
+        assert ours[column].tolist() == pytest.approx(stored[column].tolist())
+    assert ours.worst_language.tolist() == stored.worst_language.tolist()
+    assert ours.languages.tolist() == stored.languages.tolist()
+
+
+def test_a_family_filter_recomputes_over_its_languages(app_env):
+    at = open_page(families="Indo-European")
+    assert at.multiselect(key="w_families").value == ["Indo-European"]
+    assert "over 3 of 6 languages: deu_Latn, eng_Latn, spa_Latn" in at.caption[0].value
+    table = at.dataframe[0].value
+    de, en = (unit(app_env, HIGH, f"mgsm_en_cot.{c}").value for c in ("deu_Latn", "eng_Latn"))
+    assert table.loc[HIGH, "mgsm_en_cot · mean"] == pytest.approx((de + en) / 2)
+    assert table.loc[HIGH, "mgsm_en_cot · gap"] == pytest.approx(abs(en - de))
+    # moodcheck has English and Japanese; only English is Indo-European.
+    assert table.loc[HIGH, "moodcheck · gap"] == 0
+    # Picking a script in the widget lands in the URL, next to the family.
+    at.multiselect(key="w_scripts").set_value(["Latin"]).run()
+    assert at.query_params["scripts"] == "Latin" and at.query_params["families"] == "Indo-European"
+    at.multiselect(key="w_families").set_value(["Japonic"]).run()
+    assert "No model × task matches" in at.info[0].value  # Japanese is not written in Latin
+
+
+def test_model_and_benchmark_filters_and_cell_samples_links(app_env):
+    at = open_page(models=SMOL, benchmarks="mgsm", cell_task="mgsm_direct")
+    table = at.dataframe[0].value
+    assert table.index.tolist() == [SMOL]
+    assert [c.partition(" · ")[0] for c in table.columns] == ["mgsm_direct"] * 4
+    assert at.selectbox(key="w_cell_model").value == SMOL
+    links = at.markdown[0].value
+    run_id = unit(app_env, SMOL, "mgsm_direct.deu_Latn").run_id
+    for language in ("deu_Latn", "eng_Latn"):
+        assert f"[{language} 0.000](/samples?run={run_id}&unit=mgsm_direct.{language})" in links
+    at.multiselect(key="w_models").set_value([LOW, HIGH]).run()
+    assert at.query_params["models"] == f"{LOW},{HIGH}"
+    assert set(at.dataframe[0].value.index) == {LOW, HIGH}
+
+
+def test_a_model_without_the_chosen_task_says_which_run_fills_it(app_env):
+    at = open_page(cell_model=SMOL, cell_task="capitals")
+    assert f"`xbench run --model {SMOL} --tasks capitals`" in at.info[0].value
+
+
+def test_a_store_with_a_run_but_no_scores_says_how_to_fill_it(tmp_path, monkeypatch):
+    db = tmp_path / "x.duckdb"
+    Store(db)
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "INSERT INTO runs (run_id, model, args, config_hash, versions, tasks, status, started_at)"
+            " VALUES ('r1', 'fake', '{}', 'h', '{}', '[]', 'running', now())"
+        )
+    monkeypatch.setenv("XBENCH_DB", str(db))
+    st.cache_data.clear()
+    at = open_page()
+    assert "No scores yet" in at.info[0].value and "xbench run --model" in at.info[0].value
+
+
+def test_the_app_opens_on_the_overview(app_env):
+    at = AppTest.from_file(str(REPO / "leaderboard" / "app.py"), default_timeout=60).run()
+    assert not at.exception
+    assert at.title[0].value == "Overview"
+    assert set(at.dataframe[0].value.index) == {LOW, HIGH, SMOL}

@@ -1,0 +1,89 @@
+"""The Parity page: gap, min/max ratio, CV and Gini per model for one task, and one model's
+languages as a sorted bar chart with CIs; its choices live in the URL."""
+
+import json
+
+import pyarrow as pa
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from xbench_leaderboard import queries
+
+LOW, HIGH = "fake:accuracy=0.3", "fake:accuracy=0.8"
+MEASURES = ["gap", "min_max_ratio", "cv", "gini"]
+
+
+def _parity_page():
+    from xbench_leaderboard.views import parity
+
+    parity.render()
+
+
+def open_page(**params: str) -> AppTest:
+    at = AppTest.from_function(_parity_page, default_timeout=60)
+    at.query_params.update(params)
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Parity"
+    return at
+
+
+def charts(at: AppTest):
+    """Each chart's Vega-Lite spec and data."""
+    return [
+        (json.loads(c.proto.spec), pa.ipc.open_stream(c.proto.datasets[0].data.data).read_pandas())
+        for c in at.get("vega_lite_chart")
+    ]
+
+
+def test_measures_per_model_match_the_store(app_env):
+    at = open_page(benchmark="mgsm", task="mgsm_en_cot")
+    stored = queries.parity(app_env, "mgsm_en_cot").set_index("model")
+    table = at.dataframe[0].value.set_index("model")
+    assert set(table.index) == {LOW, HIGH}
+    for column in ["mean", "worst", "best", *MEASURES]:
+        assert table[column].tolist() == pytest.approx(stored.loc[table.index, column].tolist())
+    assert table.loc[LOW, "worst_language"] == "deu_Latn"
+    (spec, measures), _ = charts(at)
+    assert spec["facet"]["column"]["field"] == "measure" and spec["spec"]["mark"]["type"] == "bar"
+    assert len(measures) == 2 * 4
+    gini = measures[measures.measure == "Gini"].set_index("model").value
+    assert gini.loc[LOW] == pytest.approx(stored.loc[LOW, "gini"])
+    assert stored.loc[LOW, "gini"] > stored.loc[HIGH, "gini"] > 0
+
+
+def test_a_models_languages_sorted_with_their_cis(app_env):
+    at = open_page(benchmark="mgsm", task="mgsm_native_cot", model=HIGH)
+    _, (spec, scores) = charts(at)
+    stored = queries.unit_scores(app_env, "mgsm_native_cot", HIGH).set_index("language")
+    bars, errors = spec["layer"]
+    order = bars["encoding"]["y"]["sort"]
+    assert sorted(order) == sorted(stored.index)
+    assert [stored.value[c] for c in order] == sorted(stored.value, reverse=True)
+    assert (errors["encoding"]["x"]["field"], errors["encoding"]["x2"]["field"]) == ("ci_low", "ci_high")  # fmt: skip
+    got = scores.set_index("language").loc[order]
+    for column in ["value", "ci_low", "ci_high", "n"]:
+        assert got[column].tolist() == pytest.approx(stored.loc[order, column].tolist())
+    assert (got.ci_low <= got.value).all() and (got.value <= got.ci_high).all()
+
+
+def test_choices_round_trip_through_the_url(app_env):
+    at = open_page()
+    assert at.query_params["benchmark"] == "capitals" and at.query_params["task"] == "capitals"
+    at.selectbox(key="w_benchmark").select("mgsm").run()
+    at.selectbox(key="w_task").select("mgsm_native_cot").run()
+    at.multiselect(key="w_models").set_value([LOW]).run()
+    at.selectbox(key="w_model").select(LOW).run()
+    assert {k: at.query_params[k] for k in ("benchmark", "task", "models", "model")} == {
+        "benchmark": "mgsm", "task": "mgsm_native_cot", "models": LOW, "model": LOW,
+    }  # fmt: skip
+    assert at.dataframe[0].value.model.tolist() == [LOW]
+    shared = open_page(**{k: at.query_params[k] for k in at.query_params})
+    assert shared.dataframe[0].value.equals(at.dataframe[0].value)
+
+
+def test_smollm2_all_zero_run_has_no_ratio_but_still_renders(app_env):
+    at = open_page(benchmark="mgsm", task="mgsm_direct")
+    row = at.dataframe[0].value.iloc[0]
+    assert row.model == "smollm2-135m" and row.gap == 0 and row.languages == 2
+    assert row[["min_max_ratio", "cv", "gini"]].isna().all()  # undefined when every score is 0

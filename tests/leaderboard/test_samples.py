@@ -1,0 +1,159 @@
+"""The Samples page: drill-down links, sensitive texts behind a click, literal search, paging."""
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+import xbench
+from xbench_leaderboard import queries
+
+
+def _samples_page():
+    from xbench_leaderboard.views import samples
+
+    samples.render()
+
+
+def open_page(**params: str) -> AppTest:
+    """The page as a link with these URL query params would open it."""
+    at = AppTest.from_function(_samples_page, default_timeout=60)
+    at.query_params.update(params)
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Samples"
+    return at
+
+
+def run_of(db, model: str, task_name: str) -> str:
+    units = {
+        r: set(queries.units(db, r).task_name)
+        for r in queries.runs(db).query("model == @model").run_id
+    }
+    return next(run for run, names in units.items() if task_name in names)
+
+
+def codes(at: AppTest) -> list[str]:
+    return [c.value for c in at.code]
+
+
+def test_drill_down_link_shows_the_unit_and_its_samples(app_env):
+    run = run_of(app_env, "fake:accuracy=0.8", "capitals.deu_Latn")
+    at = open_page(run=run, unit="capitals.deu_Latn")
+
+    header = queries.unit(app_env, run, "capitals.deu_Latn").iloc[0]
+    metrics = {m.label: m.value for m in at.metric}
+    assert at.subheader[0].value == "fake:accuracy=0.8 on capitals.deu_Latn"
+    assert "capitals v1" in at.caption[0].value
+    assert metrics["Language"] == metrics["Prompt language"] == "deu_Latn"
+    assert metrics["n"] == "3" and metrics["Errors"] == "0"
+    assert metrics["Accuracy"] == f"{header.value:.3f}"
+    assert f"95% CI [{header.ci_low:.3f}, {header.ci_high:.3f}]" in [c.value for c in at.caption]
+
+    stored, total = queries.samples(app_env, run, "capitals.deu_Latn")
+    assert len(at.expander) == total == 3
+    assert "Was ist die Hauptstadt von Frankreich?\nAntwort:" in codes(at)
+    assert set(stored.gold) <= set(codes(at))  # Paris, Tokio, Nairobi
+    # The URL keeps the drill-down and gains the model the run belongs to.
+    assert at.query_params["run"] == run and at.query_params["unit"] == "capitals.deu_Latn"
+    assert at.query_params["model"] == "fake:accuracy=0.8"
+
+
+def test_choosing_model_run_and_unit_writes_the_url(app_env):
+    at = open_page()
+    assert at.query_params["model"] == "fake:accuracy=0.3"  # the first model, by name
+    at.selectbox(key="w_model").select("fake:accuracy=0.8").run()
+    assert at.query_params["model"] == "fake:accuracy=0.8"
+    run = run_of(app_env, "fake:accuracy=0.8", "mgsm_en_cot.swh_Latn")
+    at.selectbox(key="w_run").select(run).run()
+    at.selectbox(key="w_unit").select("mgsm_en_cot.swh_Latn").run()
+    assert not at.exception
+    assert dict(at.query_params) == {
+        "model": "fake:accuracy=0.8", "run": run, "unit": "mgsm_en_cot.swh_Latn", "page": "1"
+    }  # fmt: skip
+    assert {m.label: m.value for m in at.metric}["Language"] == "swh_Latn"
+    assert len(at.expander) == 12
+
+
+def test_sensitive_unit_hides_texts_until_the_click(app_env):
+    run = run_of(app_env, "fake:accuracy=0.8", "moodcheck.jpn_Jpan")
+    at = open_page(run=run, unit="moodcheck.jpn_Jpan")
+
+    assert "self-harm, eating disorders or drug overdose" in at.warning[0].value
+    assert len(at.expander) == 2 and codes(at) == []  # scores and metadata only
+    assert {m.label: m.value for m in at.metric}["n"] == "2"
+    assert not at.checkbox(key=f"reveal:{run}:moodcheck.jpn_Jpan").value
+
+    at.checkbox(key=f"reveal:{run}:moodcheck.jpn_Jpan").check().run()
+    assert "Label the mood of: day 0 was 穏やか.\nMood:" in codes(at)
+    # The reveal is not in the URL: the same link opened afresh hides the texts again.
+    assert set(at.query_params) == {"model", "run", "unit", "page"}
+    assert codes(open_page(**at.query_params)) == []
+
+
+def test_search_narrows_the_samples_and_matches_literally(app_env):
+    run = run_of(app_env, "fake:accuracy=0.3", "mgsm_native_cot.eng_Latn")
+    stored, total = queries.samples(app_env, run, "mgsm_native_cot.eng_Latn", limit=100)
+    assert total == 12
+    for search in ("%", "'", "_", "sells"):
+        at = open_page(run=run, unit="mgsm_native_cot.eng_Latn", q=search)
+        expected = [
+            key for key, *texts in stored[["item_key", "prompt", "response", "extracted", "gold"]]
+            .itertuples(index=False) if any(search.lower() in (t or "").lower() for t in texts)
+        ]  # fmt: skip
+        assert 0 < len(expected) < 12 or search == "_"
+        assert [e.label.split(" · ")[0] for e in at.expander] == expected, search
+        assert at.query_params["q"] == search
+        if not expected:
+            assert "No sample matches this search." in at.info[0].value
+
+    at = open_page(run=run, unit="mgsm_native_cot.eng_Latn")
+    at.text_input(key="w_q").input("%").run()
+    assert len(at.expander) == 4 and at.query_params["q"] == "%"
+
+
+@pytest.fixture(scope="module")
+def paged_db(tmp_path_factory, shared_data):
+    """45 samples in one unit: three pages of 20."""
+    db = tmp_path_factory.mktemp("paged") / "x.duckdb"
+    xbench.run(
+        model="fake", tasks=["mgsm_native_cot"], languages=["en"], limit=45,
+        db=db, data_dir=shared_data, progress=False,
+    )  # fmt: skip
+    return db
+
+
+def test_paging_with_previous_and_next(paged_db, monkeypatch):
+    monkeypatch.setenv("XBENCH_DB", str(paged_db))
+    st.cache_data.clear()
+    at = open_page()
+    keys = lambda: [e.label.split(" · ")[0] for e in at.expander]  # noqa: E731
+    assert keys() == [str(i) for i in range(20)]
+    assert "45 samples · page 1 of 3" in [c.value for c in at.caption]
+    assert at.button(key="prev").disabled
+
+    at.button(key="next").click().run()
+    assert at.query_params["page"] == "2" and keys() == [str(i) for i in range(20, 40)]
+    at.button(key="next").click().run()
+    assert keys() == [str(i) for i in range(40, 45)] and at.button(key="next").disabled
+    at.button(key="prev").click().run()
+    assert at.query_params["page"] == "2"
+
+    # A page link opens that page; one past the end shows the last page.
+    assert open_page(**{**at.query_params, "page": "3"}).expander[0].label.startswith("40 ")
+    last = open_page(**{**at.query_params, "page": "99"})
+    assert last.query_params["page"] == "3" and len(last.expander) == 5
+    # A new search starts over at page 1.
+    at.text_input(key="w_q").input("a").run()
+    assert at.query_params["page"] == "1"
+
+
+def test_unknown_run_or_unit_in_the_url_is_a_friendly_message(app_env):
+    at = open_page(run="no-such-run", unit="mgsm_direct.eng_Latn")
+    assert "There is no run `no-such-run`" in at.warning[0].value
+    assert at.query_params["run"] != "no-such-run"  # a valid run is chosen instead
+
+    run = run_of(app_env, "smollm2-135m", "mgsm_direct.eng_Latn")
+    at = open_page(run=run, unit="no-such-unit")
+    assert f"Run `{run}` has no unit `no-such-unit`" in at.warning[0].value
+    assert at.query_params["unit"] in {"mgsm_direct.deu_Latn", "mgsm_direct.eng_Latn"}
+    assert at.query_params["model"] == "smollm2-135m"

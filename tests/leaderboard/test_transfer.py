@@ -1,0 +1,123 @@
+"""The Transfer page: score vs English, consistency and prompt-language effect from the filled
+store; MultiLoKo and MT effects as empty states naming the run that fills them."""
+
+import json
+
+import pyarrow as pa
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from xbench_leaderboard import queries
+
+
+def _transfer_page():
+    from xbench_leaderboard.views import transfer
+
+    transfer.render()
+
+
+def open_page(**params: str) -> AppTest:
+    """The page as a link with these URL query params would open it."""
+    at = AppTest.from_function(_transfer_page, default_timeout=60)
+    at.query_params.update(params)
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Transfer"
+    return at
+
+
+def charts(at: AppTest) -> list[tuple[dict, list]]:
+    """Each Altair chart as (its Vega-Lite spec, its datasets as DataFrames)."""
+    return [
+        (
+            json.loads(c.proto.spec),
+            [pa.ipc.open_stream(d.data.data).read_pandas() for d in c.proto.datasets],
+        )
+        for c in at.get("vega_lite_chart")
+    ]
+
+
+def infos(at: AppTest) -> str:
+    return "\n".join(i.value for i in at.info)
+
+
+def test_score_vs_english_scatter_matches_the_store(app_env):
+    at = open_page(task="mgsm_native_cot")
+    stored = queries.unit_scores(app_env, "mgsm_native_cot")
+    expected = stored[stored.language != "eng_Latn"]
+    table = at.dataframe[0].value
+    assert len(table) == 6  # 2 fake models x de, sw, zh
+    assert set(table.model) == {"fake:accuracy=0.3", "fake:accuracy=0.8"}
+    merged = table.merge(expected, on=["model", "language"])
+    assert len(merged) == 6
+    assert (merged.score == merged.value).all() and (merged.english_x == merged.english_y).all()
+    row = merged.set_index(["model", "language"]).loc[("fake:accuracy=0.8", "deu_Latn")]
+    assert row.score == pytest.approx(11 / 12) and row.english_x == pytest.approx(10 / 12)
+    assert row.samples == f"/samples?run={row.run_id}&unit=mgsm_native_cot.deu_Latn"
+
+    spec, data = charts(at)[0]
+    line, points = spec["layer"]
+    assert line["mark"]["type"] == "line"  # the y = x reference
+    diagonal = data[0]
+    assert (diagonal.english == diagonal.value).all()
+    tooltip = {t["field"] for t in points["encoding"]["tooltip"]}
+    assert {"model", "language", "value", "english"} <= tooltip
+    assert sorted(data[1].value) == sorted(expected.value)
+
+
+def test_consistency_and_prompt_language_effect(app_env):
+    at = open_page(task="mgsm_native_cot")
+    consistency, effect = at.dataframe[1].value, at.dataframe[2].value
+    stored = queries.consistency(app_env, "mgsm_native_cot")
+    assert consistency.reset_index(drop=True).equals(stored.reset_index(drop=True))
+    assert set(consistency.language) == {"deu_Latn", "swh_Latn", "zho_Hans"}
+    assert consistency.n_aligned.eq(12).all()
+
+    assert set(effect.native_task) == {"mgsm_native_cot"} and set(effect.other_task) == {
+        "mgsm_en_cot"
+    }
+    assert len(effect) == 6
+    unit = effect.set_index(["model", "language"]).loc[("fake:accuracy=0.8", "deu_Latn")]
+    native = queries.unit_scores(app_env, "mgsm_native_cot", "fake:accuracy=0.8")
+    english_cot = queries.unit_scores(app_env, "mgsm_en_cot", "fake:accuracy=0.8")
+    de = lambda df: df.set_index("language").value["deu_Latn"]  # noqa: E731
+    assert unit.delta == pytest.approx(de(native) - de(english_cot))
+    # consistency and effect heatmaps carry their numbers in the tooltip
+    tooltips = [{t["field"] for t in s["encoding"]["tooltip"]} for s, _ in charts(at)[1:3]]
+    assert {"n_aligned", "both_correct", "either_correct"} <= tooltips[0]
+    assert {"native", "other", "delta"} <= tooltips[1]
+
+
+def test_multiloko_and_mt_effects_name_the_run_that_fills_them(app_env):
+    text = infos(open_page(task="mgsm_native_cot"))
+    assert "appears once MultiLoKo (mother-tongue, locality) runs are stored" in text
+    assert "xbench run --model M --tasks multiloko" in text
+    assert "appears once machine-translation (direction) runs are stored" in text
+    assert "later issue" in text
+
+
+def test_task_without_a_prompt_language_pair_points_to_one(app_env):
+    at = open_page(task="capitals")
+    text = infos(at)
+    assert "`capitals` has no variant" in text
+    assert "Stored pairs: mgsm_native_cot vs mgsm_en_cot" in text
+    assert set(at.dataframe[0].value.language) == {"deu_Latn", "spa_Latn"}
+
+
+def test_filters_round_trip_through_the_url(app_env):
+    at = open_page(task="mgsm_en_cot", models="fake:accuracy=0.8")
+    assert at.selectbox(key="w_task").value == "mgsm_en_cot"
+    assert at.multiselect(key="w_models").value == ["fake:accuracy=0.8"]
+    assert set(at.dataframe[0].value.model) == {"fake:accuracy=0.8"}
+
+    at.selectbox(key="w_task").select("capitals").run()
+    assert not at.exception
+    assert at.query_params["task"] == "capitals"
+    at.multiselect(key="w_models").unselect("fake:accuracy=0.8").run()
+    assert "models" not in at.query_params
+    assert set(at.dataframe[0].value.model) == {"fake:accuracy=0.3", "fake:accuracy=0.8"}
+
+
+def test_unknown_task_in_the_url_falls_back(app_env):
+    at = open_page(task="no_such_task")
+    assert at.selectbox(key="w_task").value == queries.tasks(app_env)[0]
