@@ -209,6 +209,29 @@ def check_no_error(page, url: str) -> None:
         raise AssertionError(f"traceback in an alert on {url}:\n{tracebacks.first.inner_text()}")
 
 
+# The element each page exists to show; the browser test waits for it to be drawn.
+KEY_ELEMENTS = {
+    "overview": '[data-testid="stDataFrame"]', "languages": '[data-testid="stVegaLiteChart"]',
+    "parity": '[data-testid="stVegaLiteChart"]', "transfer": '[data-testid="stVegaLiteChart"]',
+    "fidelity": '[data-testid="stVegaLiteChart"]', "compare": '[data-testid="stVegaLiteChart"]',
+    "samples": '[data-testid="stExpander"]', "runs": '[data-testid="stDataFrame"]',
+}  # fmt: skip
+
+
+def wait_until_drawn(page, key_selector: str, timeout_ms: int = 15_000) -> None:
+    """After the script run: the key element is visible, no element is stale (a rerun in
+    flight), every chart has its canvas/svg and every table its grid canvas."""
+    page.locator(key_selector).first.wait_for(state="visible", timeout=timeout_ms)
+    page.wait_for_function(
+        """() => !document.querySelector('[data-stale="true"]')
+              && [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
+                   .every(c => c.querySelector('canvas, svg'))
+              && [...document.querySelectorAll('[data-testid="stDataFrame"]')]
+                   .every(t => t.querySelector('canvas'))""",
+        timeout=timeout_ms,
+    )
+
+
 def wait_for_charts(page, timeout_ms: int = 15_000) -> None:
     """Vega-Lite charts draw after the script run ends: wait until each has its canvas or svg."""
     page.wait_for_function(

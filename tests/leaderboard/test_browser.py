@@ -44,7 +44,7 @@ def page(browser):
 def test_page_renders(leaderboard, page, path):
     url = f"{leaderboard.url}/{path}"
     server.load(page, url, PAGES[path])
-    server.wait_for_charts(page)
+    server.wait_until_drawn(page, server.KEY_ELEMENTS[path])
     assert page.get_by_role("heading", name=PAGES[path], level=1).first.is_visible()
     server.check_no_error(page, url)  # again, after the charts drew
     server.full_screenshot(page, SCREENSHOTS / f"{path}.png")
