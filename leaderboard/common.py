@@ -52,6 +52,16 @@ def choose(label: str, options: Sequence[T], key: str, *, default: T | None = No
     return chosen
 
 
+def choose_task() -> str | None:
+    """Benchmark, then one of its tasks (`?benchmark=..&task=..`); None when nothing is stored.
+    Call it inside two columns' worth of width: it lays out its own two columns."""
+    left, right = st.columns(2)
+    with left:
+        benchmark = choose("Benchmark", query("benchmarks"), "benchmark")
+    with right:
+        return choose("Task", query("tasks", benchmark), "task")
+
+
 def choose_many(label: str, options: Sequence[str], key: str) -> list[str]:
     """A multiselect backed by `?key=a,b`; empty means "all"."""
     wanted = [v for v in st.query_params.get(key, "").split(",") if v in options]

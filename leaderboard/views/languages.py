@@ -57,11 +57,9 @@ def heatmap(scores: pd.DataFrame, relative: bool) -> alt.Chart:
 
 def render() -> None:
     st.title("Languages")
-    left, middle, right = st.columns([1, 1, 2])
+    left, right = st.columns(2)
     with left:
-        benchmark = common.choose("Benchmark", common.query("benchmarks"), "benchmark")
-    with middle:
-        task = common.choose("Task", common.query("tasks", benchmark), "task")
+        task = common.choose_task()
     if task is None:
         common.empty_state(f"No scores yet. Score a model with: `{FILL}`")
         return

@@ -56,11 +56,9 @@ def languages_chart(scores: pd.DataFrame) -> alt.LayerChart:
 
 def render() -> None:
     st.title("Parity")
-    left, middle, right = st.columns([1, 1, 2])
+    left, right = st.columns(2)
     with left:
-        benchmark = common.choose("Benchmark", common.query("benchmarks"), "benchmark")
-    with middle:
-        task = common.choose("Task", common.query("tasks", benchmark), "task")
+        task = common.choose_task()
     if task is None:
         common.empty_state(f"No scores yet. Score a model with: `{FILL}`")
         return

@@ -7,24 +7,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import xbench
+from tests.leaderboard import pages
 from xbench_leaderboard import queries
 
 A, B = "fake:accuracy=0.3", "fake:accuracy=0.8"
 
 
-def _compare_page():
-    from xbench_leaderboard.views import compare
-
-    compare.render()
-
-
 def open_page(**params: str) -> AppTest:
-    at = AppTest.from_function(_compare_page, default_timeout=60)
-    at.query_params.update(params)
-    at.run()
-    assert not at.exception
-    assert at.title[0].value == "Compare"
-    return at
+    return pages.open_page("compare", "Compare", **params)
 
 
 def mgsm_run(db, model: str) -> str:

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 import xbench
 from tests.helpers import CAPITALS
+from tests.leaderboard import pages
 from xbench_leaderboard import queries
 
 LONG = {  # (language, item_key) -> response; 41+ letters in Latin script are judged
@@ -27,19 +28,8 @@ LONG = {  # (language, item_key) -> response; 41+ letters in Latin script are ju
 }
 
 
-def _fidelity_page():
-    from xbench_leaderboard.views import fidelity
-
-    fidelity.render()
-
-
 def open_page(**params: str) -> AppTest:
-    at = AppTest.from_function(_fidelity_page, default_timeout=60)
-    at.query_params.update(params)
-    at.run()
-    assert not at.exception
-    assert at.title[0].value == "Fidelity"
-    return at
+    return pages.open_page("fidelity", "Fidelity", **params)
 
 
 @pytest.fixture(scope="module")

@@ -7,24 +7,14 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.leaderboard import pages
 from xbench_leaderboard import queries
 
 LOW, HIGH = "fake:accuracy=0.3", "fake:accuracy=0.8"
 
 
-def _languages_page():
-    from xbench_leaderboard.views import languages
-
-    languages.render()
-
-
 def open_page(**params: str) -> AppTest:
-    at = AppTest.from_function(_languages_page, default_timeout=60)
-    at.query_params.update(params)
-    at.run()
-    assert not at.exception
-    assert at.title[0].value == "Languages"
-    return at
+    return pages.open_page("languages", "Languages", **params)
 
 
 def heatmap(at: AppTest):

@@ -7,6 +7,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from tests.helpers import REPO
+from tests.leaderboard import pages
 from xbench.store import Store
 from xbench_leaderboard import queries
 from xbench_leaderboard.views.overview import recompute, samples_url
@@ -14,19 +15,8 @@ from xbench_leaderboard.views.overview import recompute, samples_url
 LOW, HIGH, SMOL = "fake:accuracy=0.3", "fake:accuracy=0.8", "smollm2-135m"
 
 
-def _overview_page():
-    from xbench_leaderboard.views import overview
-
-    overview.render()
-
-
 def open_page(**params: str) -> AppTest:
-    at = AppTest.from_function(_overview_page, default_timeout=60)
-    at.query_params.update(params)
-    at.run()
-    assert not at.exception
-    assert at.title[0].value == "Overview"
-    return at
+    return pages.open_page("overview", "Overview", **params)
 
 
 def unit(db, model: str, task_name: str):

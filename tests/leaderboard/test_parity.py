@@ -7,25 +7,15 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.leaderboard import pages
 from xbench_leaderboard import queries
 
 LOW, HIGH = "fake:accuracy=0.3", "fake:accuracy=0.8"
 MEASURES = ["gap", "min_max_ratio", "cv", "gini"]
 
 
-def _parity_page():
-    from xbench_leaderboard.views import parity
-
-    parity.render()
-
-
 def open_page(**params: str) -> AppTest:
-    at = AppTest.from_function(_parity_page, default_timeout=60)
-    at.query_params.update(params)
-    at.run()
-    assert not at.exception
-    assert at.title[0].value == "Parity"
-    return at
+    return pages.open_page("parity", "Parity", **params)
 
 
 def charts(at: AppTest):

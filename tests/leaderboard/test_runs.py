@@ -8,23 +8,13 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import xbench
+from tests.leaderboard import pages
 from xbench.errors import RunFailed
 from xbench_leaderboard import queries
 
 
-def _runs_page():
-    from xbench_leaderboard.views import runs
-
-    runs.render()
-
-
 def open_page(**params: str) -> AppTest:
-    at = AppTest.from_function(_runs_page, default_timeout=60)
-    at.query_params.update(params)
-    at.run()
-    assert not at.exception
-    assert at.title[0].value == "Runs"
-    return at
+    return pages.open_page("runs", "Runs", **params)
 
 
 def test_table_lists_every_run_of_the_filled_store(app_env):

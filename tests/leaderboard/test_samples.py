@@ -5,23 +5,12 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import xbench
+from tests.leaderboard import pages
 from xbench_leaderboard import queries
 
 
-def _samples_page():
-    from xbench_leaderboard.views import samples
-
-    samples.render()
-
-
 def open_page(**params: str) -> AppTest:
-    """The page as a link with these URL query params would open it."""
-    at = AppTest.from_function(_samples_page, default_timeout=60)
-    at.query_params.update(params)
-    at.run()
-    assert not at.exception
-    assert at.title[0].value == "Samples"
-    return at
+    return pages.open_page("samples", "Samples", **params)
 
 
 def run_of(db, model: str, task_name: str) -> str:

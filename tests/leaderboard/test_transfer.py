@@ -7,23 +7,12 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.leaderboard import pages
 from xbench_leaderboard import queries
 
 
-def _transfer_page():
-    from xbench_leaderboard.views import transfer
-
-    transfer.render()
-
-
 def open_page(**params: str) -> AppTest:
-    """The page as a link with these URL query params would open it."""
-    at = AppTest.from_function(_transfer_page, default_timeout=60)
-    at.query_params.update(params)
-    at.run()
-    assert not at.exception
-    assert at.title[0].value == "Transfer"
-    return at
+    return pages.open_page("transfer", "Transfer", **params)
 
 
 def charts(at: AppTest) -> list[tuple[dict, list]]:

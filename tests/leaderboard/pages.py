@@ -1,0 +1,22 @@
+"""Open one leaderboard page in streamlit's AppTest, as a link with URL query params would."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+
+def _render(view: str) -> None:
+    # AppTest runs this function's source as a script: everything it uses is imported inside.
+    import importlib
+
+    importlib.import_module(f"xbench_leaderboard.views.{view}").render()
+
+
+def open_page(view: str, title: str, /, **params: str) -> AppTest:
+    """Run `views/<page>.py`'s render() with `params` in the URL query; check it ran cleanly."""
+    at = AppTest.from_function(_render, args=(view,), default_timeout=60)
+    at.query_params.update(params)
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == title
+    return at
