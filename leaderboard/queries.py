@@ -78,7 +78,7 @@ def unit_scores(db: str | Path, task: str, model: str | None = None) -> pd.DataF
         " FROM latest_units u"
         " LEFT JOIN latest_units en ON en.model = u.model AND en.task = u.task"
         "  AND en.metric = u.metric AND en.language = 'eng_Latn'"
-        " WHERE u.task = ? AND (? IS NULL OR u.model = ?)"
+        " WHERE u.task = ? AND (? IS NULL OR u.model = ?) AND u.primary_metric"
         " ORDER BY u.model, u.language",
         [task, model, model],
     )
@@ -130,7 +130,7 @@ def fidelity(db: str | Path, task: str | None = None) -> pd.DataFrame:
     return _frame(
         db,
         "SELECT model, benchmark, task, language, prompt_language, n, n_judged, fidelity,"
-        " line_pass_rate FROM latest_units WHERE ? IS NULL OR task = ?"
+        " line_pass_rate FROM latest_units WHERE (? IS NULL OR task = ?) AND primary_metric"
         " ORDER BY benchmark, task, model, language",
         [task, task],
     )
@@ -236,7 +236,7 @@ def fidelity_units(db: str | Path, task: str | None = None) -> pd.DataFrame:
     return _frame(
         db,
         "SELECT DISTINCT model, benchmark, task, language, prompt_language, n, n_judged, fidelity,"
-        " line_pass_rate, run_id, task_name FROM latest_units WHERE ? IS NULL OR task = ?"
+        " line_pass_rate, run_id, task_name FROM latest_units WHERE (? IS NULL OR task = ?) AND primary_metric"
         " ORDER BY benchmark, task, model, language, task_name",
         [task, task],
     )

@@ -6,11 +6,11 @@ Importing xbench is cheap: torch, transformers and lm_eval load only when a run 
 
 from __future__ import annotations
 
-from .spec import DataError, Item, LoadContext, Scored, TaskSpec
+from .spec import CorpusScore, DataError, Item, LoadContext, Scored, TaskSpec
 
 __version__ = "0.1.0"
 __all__ = [
-    "DataError", "Item", "LoadContext", "Scored", "TaskSpec", "compare", "report", "run",
+    "CorpusScore", "DataError", "Item", "LoadContext", "Scored", "TaskSpec", "compare", "report", "run",
     "__version__",
 ]  # fmt: skip
 

@@ -101,29 +101,25 @@ def _score_table(scores: Sequence[dict[str, Any]]) -> str:
     def pct(x: float | None) -> str | None:
         return None if x is None else f"{100 * x:.1f}"
 
+    def num(s: dict[str, Any], x: float | None) -> str | None:
+        # scores in 0..1 print as percentages; corpus metrics (BLEU, chrF++) as they come
+        return (pct(x) if s.get("signature") is None else f"{x:.2f}") if x is not None else None
+
     rows = [
         {
             "task": s["task"], "language": s["language"], "prompt_lang": s["prompt_language"],
-            "n": s["n"], "errors": s["n_errors"], "accuracy": pct(s["value"]),
-            "95% CI": None if s["ci_low"] is None else f"[{pct(s['ci_low'])}, {pct(s['ci_high'])}]",
-            "strict": pct(s.get("value_strict")), "in_language": pct(s.get("fidelity")),
+            "metric": s["metric"], "n": s["n"], "errors": s["n_errors"],
+            "score": num(s, s["value"]),
+            "95% CI": None if s["ci_low"] is None else f"[{num(s, s['ci_low'])}, {num(s, s['ci_high'])}]",
+            "strict": pct(s.get("value_strict")),
+            "in_language": pct(s.get("fidelity")) if s.get("primary_metric", True) else None,
         }
         for s in scores
     ]  # fmt: skip
-    cols = [
-        "task",
-        "language",
-        "prompt_lang",
-        "n",
-        "errors",
-        "accuracy",
-        "95% CI",
-        "strict",
-        "in_language",
-    ]
+    cols = ["task", "language", "prompt_lang", "metric", "n", "errors", "score", "95% CI", "strict", "in_language"]  # fmt: skip
     return _table(rows, cols) + (
-        "\n(in %. accuracy: over answered items; strict: errors count as wrong; in_language: share"
-        " of judged responses in the expected language)"
+        "\n(0-1 metrics in %. score: over answered items; strict: errors count as wrong;"
+        " in_language: share of judged responses in the expected language)"
     )
 
 

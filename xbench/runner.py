@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -102,11 +102,11 @@ def run(
                     max_gen_toks=max_gen_toks, apply_chat_template=apply_chat_template,
                     cache=cache,
                 )  # fmt: skip
-                unit, rows = _score(
+                units, rows = _score(
                     spec, items[spec.name], generations, time.perf_counter() - started,
                     resamples=bootstrap_resamples,
                 )  # fmt: skip
-                store.save_unit(run_id, unit, rows)
+                store.save_unit(run_id, units, rows)
     except (KeyboardInterrupt, Exception) as exc:
         cause = (
             "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
@@ -148,24 +148,26 @@ def _score(
     duration: float,
     *,
     resamples: int,
-) -> tuple[UnitScore, list[SampleRow]]:
+) -> tuple[list[UnitScore], list[SampleRow]]:
     from . import fidelity
 
     by_key = {item.item_key: item for item in items}
     expected = expected_output_language(spec)
-    rows, checks = [], []
+    rows, checks, scored_samples = [], [], []
     for gen in generations:
         item = by_key[gen.item_key]
         if gen.error is not None or gen.response is None:
             rows.append(SampleRow(gen.item_key, gen.prompt, None, None, item.gold, None, gen.error))
             continue
         scored = spec.score(gen.response, item)
+        scored_samples.append(scored)
         check = fidelity.fidelity(gen.response, expected)
         checks.append(check)
         rows.append(
             SampleRow(
                 gen.item_key, gen.prompt, gen.response, scored.extracted, item.gold,
                 scored.score, None, check.detected_language, check.in_expected, check.line_pass,
+                json.dumps(dict(scored.metrics)) if scored.metrics else None,
             )
         )  # fmt: skip
     answered = [r.score for r in rows if r.score is not None]
@@ -173,19 +175,44 @@ def _score(
     value, low, high = metrics.mean_ci(answered, resamples=resamples)
     value_strict, low_strict, high_strict = metrics.mean_ci(strict, resamples=resamples)
     summary = fidelity.summarize({spec.name: checks})[spec.name]
+    primary = spec.primary_metric or spec.metric
     unit = UnitScore(
         task_name=spec.name, benchmark=spec.benchmark, task=spec.task, language=spec.language,
         prompt_language=spec.prompt_language, partition=spec.partition,
         source_language=spec.source_language, target_language=spec.target_language,
-        task_version=spec.version, metric="accuracy", value=value, ci_low=low, ci_high=high,
+        task_version=spec.version, metric=spec.metric, value=value, ci_low=low, ci_high=high,
         n=len(rows), n_errors=sum(r.error is not None for r in rows), duration_s=duration,
         value_strict=value_strict, ci_low_strict=low_strict, ci_high_strict=high_strict,
         origin_language=spec.origin_language, family=spec.family,
         comparable_answers=spec.comparable_answers, n_judged=summary["n_judged"],
         fidelity=summary["share_in_expected"], line_pass_rate=summary["line_pass_rate"],
-        sensitive=spec.sensitive,
+        sensitive=spec.sensitive, primary_metric=primary == spec.metric,
     )  # fmt: skip
-    return unit, rows
+    units = [unit]
+    # Further per-sample metrics: mean over answered samples with a bootstrap CI.
+    for name in sorted({name for s in scored_samples for name in s.metrics}):
+        values = [s.metrics[name] for s in scored_samples if name in s.metrics]
+        mean, lo, hi = metrics.mean_ci(values, resamples=resamples)
+        units.append(replace(unit, metric=name, value=mean, ci_low=lo, ci_high=hi,
+                             value_strict=None, ci_low_strict=None, ci_high_strict=None,
+                             primary_metric=primary == name))  # fmt: skip
+    # Corpus metrics over the answered (item, response) pairs, with their signatures.
+    if spec.corpus_metrics is not None:
+        pairs = [
+            (by_key[r.item_key], r.response)
+            for r in rows
+            if r.response is not None and r.error is None
+        ]
+        for name, corpus in sorted(spec.corpus_metrics(pairs).items()) if pairs else []:
+            units.append(replace(unit, metric=name, value=corpus.value, ci_low=corpus.ci_low,
+                                 ci_high=corpus.ci_high, value_strict=None, ci_low_strict=None,
+                                 ci_high_strict=None, signature=corpus.signature,
+                                 primary_metric=primary == name))  # fmt: skip
+    if not any(u.primary_metric for u in units):
+        raise XbenchError(
+            f"{spec.name}: primary metric {primary!r} was not computed; fix the plugin"
+        )
+    return units, rows
 
 
 def _progress(specs: list[TaskSpec], enabled: bool) -> Any:

@@ -35,7 +35,20 @@ class Scored:
     """What a task's scorer makes of one response."""
 
     extracted: str | None  # the answer the scorer read out of the response ("" / None: none found)
-    score: float  # 0.0 .. 1.0
+    score: float  # the task's primary per-sample metric (`TaskSpec.metric`), usually 0.0 .. 1.0
+    # Further per-sample metrics, e.g. {"f1": 0.67} next to exact match. Each becomes its own
+    # per task-language score (mean with a bootstrap CI), under its name.
+    metrics: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
+class CorpusScore:
+    """A metric computed over a whole unit at once (corpus BLEU, chrF++, TER)."""
+
+    value: float
+    signature: str | None = None  # how it was computed, e.g. sacrebleu's metric signature
+    ci_low: float | None = None
+    ci_high: float | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +93,13 @@ class TaskSpec:
     # Extracted answers mean the same in every language (MGSM numbers), so answer agreement
     # across languages is meaningful.
     comparable_answers: bool = False
+    metric: str = "accuracy"  # the name of `Scored.score`
+    # The metric the leaderboard and the parity/transfer views lead with: `metric` by default,
+    # or one of `Scored.metrics` / `corpus_metrics` (MT: corpus chrF++).
+    primary_metric: str | None = None
+    # Corpus-level metrics over the unit's answered (item, response) pairs, by name; stored as
+    # further per task-language scores with their signatures. None: the task has none.
+    corpus_metrics: Callable[[Sequence[tuple[Item, str]]], Mapping[str, CorpusScore]] | None = None
     sensitive: bool = False  # hide texts by default in the leaderboard
     # What a perfect model would answer for an item. Optional; the `fake` model uses it, and
     # tests check that `score(reference_response(item), item)` is 1.0.

@@ -29,6 +29,35 @@ ENGLISH = "eng_Latn"
 # Views the report and the leaderboard read; all computed from stored scores and samples, so
 # they work for every benchmark, plugins included. Statistics are per run: a model's
 # language vector is the set of units of one run (same limit, same settings).
+CONSISTENCY_SQL = """
+CREATE VIEW consistency AS
+WITH pairs AS (
+    SELECT o.run_id, o.benchmark, o.task, o.task_name, o.language,
+           o.score >= 0.5 AS o_ok, e.score >= 0.5 AS e_ok,
+           o.extracted <> '' AND e.extracted <> '' AS both_answered,
+           o.extracted = e.extracted AND o.extracted <> '' AS same_answer
+    FROM samples o
+    JOIN samples e ON e.run_id = o.run_id AND e.task = o.task AND e.item_key = o.item_key
+                  AND e.language = 'eng_Latn'
+    WHERE o.language <> 'eng_Latn' AND o.score IS NOT NULL AND e.score IS NOT NULL
+),
+agg AS (
+    SELECT run_id, benchmark, task, task_name, language, count(*) AS n_aligned,
+           count(*) FILTER (WHERE o_ok AND e_ok) AS both_correct,
+           count(*) FILTER (WHERE o_ok OR e_ok) AS either_correct,
+           count(*) FILTER (WHERE both_answered) AS n_answered_both,
+           count(*) FILTER (WHERE same_answer) AS n_same_answer
+    FROM pairs GROUP BY ALL
+)
+SELECT a.run_id, a.benchmark, a.task, a.language, a.n_aligned, a.both_correct, a.either_correct,
+       a.n_answered_both, a.n_same_answer,
+       CASE WHEN a.either_correct = 0 THEN NULL ELSE a.both_correct / a.either_correct END
+         AS consistency,
+       CASE WHEN NOT c.comparable_answers OR a.n_answered_both = 0 THEN NULL
+            ELSE a.n_same_answer / a.n_answered_both END AS agreement
+FROM agg a JOIN scores c ON c.run_id = a.run_id AND c.task_name = a.task_name{primary};
+"""
+
 VIEWS_V2 = f"""
 CREATE VIEW unit_scores AS
 SELECT r.model, s.*, coalesce(s.family, s.task) AS task_family,
@@ -82,32 +111,7 @@ WHERE u.language <> '{ENGLISH}';
 -- Cross-lingual consistency on aligned items (same task, same item_key as English):
 -- correct in both / correct in either (a score >= 0.5 counts as correct), and plain answer
 -- agreement where the task's answers are comparable across languages.
-CREATE VIEW consistency AS
-WITH pairs AS (
-    SELECT o.run_id, o.benchmark, o.task, o.task_name, o.language,
-           o.score >= 0.5 AS o_ok, e.score >= 0.5 AS e_ok,
-           o.extracted <> '' AND e.extracted <> '' AS both_answered,
-           o.extracted = e.extracted AND o.extracted <> '' AS same_answer
-    FROM samples o
-    JOIN samples e ON e.run_id = o.run_id AND e.task = o.task AND e.item_key = o.item_key
-                  AND e.language = '{ENGLISH}'
-    WHERE o.language <> '{ENGLISH}' AND o.score IS NOT NULL AND e.score IS NOT NULL
-),
-agg AS (
-    SELECT run_id, benchmark, task, task_name, language, count(*) AS n_aligned,
-           count(*) FILTER (WHERE o_ok AND e_ok) AS both_correct,
-           count(*) FILTER (WHERE o_ok OR e_ok) AS either_correct,
-           count(*) FILTER (WHERE both_answered) AS n_answered_both,
-           count(*) FILTER (WHERE same_answer) AS n_same_answer
-    FROM pairs GROUP BY ALL
-)
-SELECT a.run_id, a.benchmark, a.task, a.language, a.n_aligned, a.both_correct, a.either_correct,
-       a.n_answered_both, a.n_same_answer,
-       CASE WHEN a.either_correct = 0 THEN NULL ELSE a.both_correct / a.either_correct END
-         AS consistency,
-       CASE WHEN NOT c.comparable_answers OR a.n_answered_both = 0 THEN NULL
-            ELSE a.n_same_answer / a.n_answered_both END AS agreement
-FROM agg a JOIN scores c ON c.run_id = a.run_id AND c.task_name = a.task_name;
+{CONSISTENCY_SQL.format(primary="")}
 
 -- Prompt-language effect: the same content (family, language, origin, partition) with
 -- instructions in its own language minus instructions in another language.
@@ -269,6 +273,23 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ) WHERE rk = 1;
         """,
     ),
+    (
+        4,
+        "several metrics per sample, corpus metrics with signatures",
+        """
+        ALTER TABLE samples ADD COLUMN metrics JSON;      -- further per-sample metrics by name
+        ALTER TABLE scores ADD COLUMN signature VARCHAR;  -- how a corpus metric was computed
+        ALTER TABLE scores ADD COLUMN primary_metric BOOLEAN DEFAULT true;
+        DROP VIEW consistency;
+        DROP VIEW fidelity;
+        """
+        + CONSISTENCY_SQL.format(primary=" AND c.primary_metric")
+        + """;
+        CREATE VIEW fidelity AS  -- per unit: on its primary-metric row
+        SELECT run_id, model, benchmark, task, language, n, n_judged, fidelity, line_pass_rate
+        FROM unit_scores WHERE primary_metric;
+        """,
+    ),
 ]
 
 # The documented export fields, in order (README "Export").
@@ -306,6 +327,8 @@ class UnitScore:
     fidelity: float | None = None
     line_pass_rate: float | None = None
     sensitive: bool = False
+    signature: str | None = None
+    primary_metric: bool = True
 
 
 @dataclass(frozen=True)
@@ -320,6 +343,7 @@ class SampleRow:
     detected_language: str | None = None
     in_expected: bool | None = None
     line_pass: bool | None = None
+    metrics: str | None = None  # JSON object of further per-sample metrics
 
 
 def _now() -> datetime:
@@ -452,20 +476,26 @@ class Store:
                 "UPDATE runs SET model_info = ? WHERE run_id = ?", [json.dumps(info), run_id]
             )
 
-    def save_unit(self, run_id: str, unit: UnitScore, samples: Sequence[SampleRow]) -> None:
-        """Store one finished task-language unit in one transaction. Saving the same unit
-        again replaces it, so a resumed run never duplicates rows."""
+    def save_unit(
+        self, run_id: str, scores: Sequence[UnitScore], samples: Sequence[SampleRow]
+    ) -> None:
+        """Store one finished task-language unit (its score per metric, and its samples) in
+        one transaction. Saving the same unit again replaces it, so a resumed run never
+        duplicates rows."""
+        if not scores or len({s.task_name for s in scores}) != 1:
+            raise ValueError("save_unit takes the scores of exactly one task-language unit")
+        unit = scores[0]
         with self.transaction() as con:
             for table in ("scores", "samples"):
                 con.execute(
                     f"DELETE FROM {table} WHERE run_id = ? AND task_name = ?",
                     [run_id, unit.task_name],
                 )
-            fields = asdict(unit)
-            con.execute(
+            fields = list(asdict(unit))
+            con.executemany(
                 f"INSERT INTO scores (run_id, {', '.join(fields)}, created_at)"
                 f" VALUES (?, {', '.join('?' * len(fields))}, ?)",
-                [run_id, *fields.values(), _now()],
+                [[run_id, *astuple(score), _now()] for score in scores],
             )
             common = {
                 "run_id": run_id, "task_name": unit.task_name, "benchmark": unit.benchmark,

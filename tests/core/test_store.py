@@ -42,8 +42,8 @@ def test_save_unit_twice_replaces_instead_of_duplicating(tmp_path):
     store = Store(tmp_path / "x.duckdb")
     run_id, resumed = _start(store)
     assert not resumed
-    store.save_unit(run_id, _unit(), _samples())
-    store.save_unit(run_id, _unit(value=0.25), _samples())
+    store.save_unit(run_id, [_unit()], _samples())
+    store.save_unit(run_id, [_unit(value=0.25)], _samples())
     with store.connect() as con:
         assert con.execute("SELECT count(*) FROM samples").fetchone() == (2,)
         assert con.execute("SELECT value FROM scores").fetchall() == [(0.25,)]
@@ -67,7 +67,7 @@ def test_failed_transaction_leaves_nothing_behind(tmp_path):
     run_id, _ = _start(store)
     bad = [SampleRow("0", "p", "r", "1", "1", 1.0, None)] * 2  # duplicate primary key
     with pytest.raises(duckdb.ConstraintException):
-        store.save_unit(run_id, _unit(), bad)
+        store.save_unit(run_id, [_unit()], bad)
     assert store.completed_units(run_id) == set()
 
 
@@ -75,7 +75,7 @@ def test_failed_transaction_leaves_nothing_behind(tmp_path):
 def test_export_has_the_documented_fields(tmp_path, fmt):
     store = Store(tmp_path / "x.duckdb")
     run_id, _ = _start(store)
-    store.save_unit(run_id, _unit(), _samples())
+    store.save_unit(run_id, [_unit()], _samples())
     out = tmp_path / f"out.{fmt}"
     assert store.export(run_id, fmt, out) == 2
     rows = duckdb.sql(f"SELECT * FROM '{out}'") if fmt != "jsonl" else None

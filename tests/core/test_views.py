@@ -29,7 +29,7 @@ def _store(tmp_path, units, samples=None):
     )
     samples = samples or {}
     for unit in units:
-        store.save_unit(run_id, unit, samples.get(unit.task_name, []))
+        store.save_unit(run_id, [unit], samples.get(unit.task_name, []))
     return store, run_id
 
 

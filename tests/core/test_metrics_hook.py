@@ -1,0 +1,68 @@
+"""Plugins with several per-sample metrics and corpus metrics (the MultiLoKo / MT shape)."""
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+import xbench
+from xbench.errors import XbenchError
+
+PLUGIN = Path(__file__).parents[1] / "plugins" / "metrics_demo"
+
+
+def _predictions(tmp_path, responses):
+    path = tmp_path / "p.jsonl"
+    path.write_text("\n".join(
+        json.dumps({"task": "fruits", "language": lang, "item_key": key, "response": text})
+        for (lang, key), text in responses.items()
+    ))  # fmt: skip
+    return f"predictions:{path}"
+
+
+def test_every_metric_is_a_score_row_and_the_primary_one_is_marked(tmp_path):
+    model = _predictions(tmp_path, {("en", "0"): "red apple", ("en", "1"): "a ripe banana"})
+    db = tmp_path / "x.duckdb"
+    result = xbench.run(model=model, tasks=["fruits"], languages=["en"], db=db,
+                        plugin_paths=[PLUGIN.parent], progress=False)  # fmt: skip
+    rows = {s["metric"]: s for s in result.scores}
+    assert set(rows) == {"exact_match", "overlap", "length_ratio"}
+    assert rows["exact_match"]["value"] == pytest.approx(0.5)  # "a ripe banana" != "banana"
+    assert rows["overlap"]["value"] == pytest.approx(1.0)  # both golds fully covered
+    # corpus: 2 + 3 words said for 2 + 1 wanted
+    assert rows["length_ratio"]["value"] == pytest.approx(5 / 3)
+    assert rows["length_ratio"]["signature"] == "length_ratio|words|v1"
+    assert [m for m, r in rows.items() if r["primary_metric"]] == ["length_ratio"]
+    with duckdb.connect(str(db), read_only=True) as con:
+        stored = con.execute("SELECT metrics FROM samples ORDER BY item_key").fetchall()
+        assert [json.loads(m)["overlap"] for (m,) in stored] == [1.0, 1.0]
+        # per-unit views are not multiplied by the number of metrics
+        assert con.execute("SELECT count(*) FROM fidelity").fetchone() == (1,)
+        assert con.execute("SELECT count(DISTINCT metric) FROM parity").fetchone() == (3,)
+
+
+def test_consistency_counts_each_aligned_item_once_with_several_metrics(tmp_path):
+    model = "fake:accuracy=1"
+    db = tmp_path / "x.duckdb"
+    run = xbench.run(
+        model=model, tasks=["fruits"], db=db, plugin_paths=[PLUGIN.parent], progress=False
+    )
+    [row] = xbench.report(run.run_id, db=db)["consistency"]
+    assert (row["language"], row["n_aligned"], row["both_correct"]) == ("deu_Latn", 2, 2)
+
+
+def test_a_primary_metric_that_is_never_computed_fails_the_run(tmp_path, monkeypatch):
+    from xbench import plugins
+
+    original = plugins.Registry.select
+
+    def select(self, names, langs=None):
+        import dataclasses
+
+        return [dataclasses.replace(s, primary_metric="nope") for s in original(self, names, langs)]
+
+    monkeypatch.setattr(plugins.Registry, "select", select)
+    with pytest.raises(XbenchError, match="primary metric .nope. was not computed"):
+        xbench.run(model="fake", tasks=["fruits"], db=tmp_path / "x.duckdb",
+                   plugin_paths=[PLUGIN.parent], progress=False)  # fmt: skip
