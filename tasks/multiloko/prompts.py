@@ -1,0 +1,130 @@
+"""MultiLoKo prompts: the 31 languages, upstream's chat and few-shot templates, answer extraction.
+
+The templates are upstream's `examples/prompts.py` (MIT), kept as data in
+`upstream_prompts.json` next to this file (see its `_source` for the few fixes applied) and
+rendered with Jinja2 as upstream's `create_examples.py` does, so each variant's prompt is in
+the content language (English for the questions translated into English).
+
+- `num_fewshot == 0`: the chat prompt. Upstream's chat templates end with "The answer is" only
+  for English, Dutch and Urdu; for the others we append the localized phrase of `LANGUAGES` on
+  a line of its own, so that every chat prompt ends on it (the model completes the answer).
+- `num_fewshot == k` (1..5): upstream's few-shot template with `fewshot_examples[:k]`; it ends
+  on the localized "A:" token.
+
+Extraction: the text after the last answer marker (the localized "The answer is" or the English
+one, case-insensitive), else the whole response; then its first non-empty line.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from xbench.spec import Item
+
+MAX_FEWSHOT = 5  # upstream's fewshot_examples: 5 per language
+TEMPLATES_FILE = Path(__file__).with_name("upstream_prompts.json")
+
+
+@dataclass(frozen=True)
+class Language:
+    name: str  # upstream's directory / key name: "simplified_mandarin"
+    code: str  # ISO 639-3 + script: "zho_Hans"
+    # The localized "The answer is": ours, written for xbench (not checked by native speakers,
+    # except en/it/de/fr/es/nl). Dutch and Urdu use the phrase their upstream template ends on.
+    answer_phrase: str
+
+
+LANGUAGES: dict[str, Language] = {
+    lang.name: lang
+    for lang in (
+        Language("arabic", "arb_Arab", "الإجابة هي"),
+        Language("bengali", "ben_Beng", "উত্তর হল"),
+        Language("cantonese", "yue_Hant", "答案係"),
+        Language("czech", "ces_Latn", "Odpověď je"),
+        Language("dutch", "nld_Latn", "Het antwoord is"),
+        Language("english", "eng_Latn", "The answer is"),
+        Language("farsi", "pes_Arab", "پاسخ این است"),
+        Language("french", "fra_Latn", "La réponse est"),
+        Language("german", "deu_Latn", "Die Antwort ist"),
+        Language("hebrew", "heb_Hebr", "התשובה היא"),
+        Language("hindi", "hin_Deva", "उत्तर है"),
+        Language("indonesian", "ind_Latn", "Jawabannya adalah"),
+        Language("italian", "ita_Latn", "La risposta è"),
+        Language("japanese", "jpn_Jpan", "答えは"),
+        Language("khmer", "khm_Khmr", "ចម្លើយគឺ"),
+        Language("korean", "kor_Hang", "정답은"),
+        Language("malay", "zsm_Latn", "Jawapannya ialah"),
+        Language("marathi", "mar_Deva", "उत्तर आहे"),
+        Language("polish", "pol_Latn", "Odpowiedź to"),
+        Language("portuguese", "por_Latn", "A resposta é"),
+        Language("romanian", "ron_Latn", "Răspunsul este"),
+        Language("russian", "rus_Cyrl", "Ответ:"),
+        Language("simplified_mandarin", "zho_Hans", "答案是"),
+        Language("spanish", "spa_Latn", "La respuesta es"),
+        Language("swedish", "swe_Latn", "Svaret är"),
+        Language("tagalog", "tgl_Latn", "Ang sagot ay"),
+        Language("thai", "tha_Thai", "คำตอบคือ"),
+        Language("traditional_mandarin", "zho_Hant", "答案是"),
+        Language("turkish", "tur_Latn", "Cevap:"),
+        Language("urdu", "urd_Arab", "جواب ہے"),
+        Language("vietnamese", "vie_Latn", "Câu trả lời là"),
+    )
+}
+ENGLISH = LANGUAGES["english"]
+
+
+@functools.cache
+def upstream() -> dict[str, Any]:
+    """The upstream template data (FA_TOKENS, chat_templates, fewshot_templates, ...)."""
+    return json.loads(TEMPLATES_FILE.read_text(encoding="utf-8"))
+
+
+@functools.cache
+def _template(kind: str, language: str) -> Any:
+    import jinja2  # imported late; a dependency of torch, always installed with xbench
+
+    # Upstream renders with plain Jinja2 defaults: undefined variables render empty (the farsi
+    # chat template's {{ answer_type }}) and one trailing newline of the template is dropped.
+    return jinja2.Environment().from_string(upstream()[kind][language])
+
+
+def render_prompt(item: Item, num_fewshot: int, *, language: str) -> str:
+    """The chat prompt (num_fewshot 0) or the k-shot prompt of `language` (upstream name)."""
+    if not 0 <= num_fewshot <= MAX_FEWSHOT:
+        raise ValueError(f"MultiLoKo has {MAX_FEWSHOT} few-shot examples; got {num_fewshot}")
+    fields = {"question": item.question, "output_type": item.fields.get("output_type", "")}
+    if num_fewshot == 0:
+        prompt = _template("chat_templates", language).render(**fields)
+        phrase = LANGUAGES[language].answer_phrase
+        return prompt if prompt.endswith(phrase) else f"{prompt.rstrip()}\n\n{phrase}"
+    shots = upstream()["fewshot_examples"][language][:num_fewshot]
+    return _template("fewshot_templates", language).render(**fields, few_shot=shots)
+
+
+def stop_sequences(language: str) -> tuple[str, ...]:
+    """A blank line, or the next few-shot question."""
+    question_token = upstream()["FA_TOKENS"][language][0]
+    return ("\n\n", f"\n{question_token}")
+
+
+@functools.cache
+def _markers(language: str) -> re.Pattern[str]:
+    phrases = dict.fromkeys((LANGUAGES[language].answer_phrase, ENGLISH.answer_phrase))
+    return re.compile("|".join(f"(?i:{re.escape(p)})" for p in phrases))
+
+
+def extract_answer(response: str, language: str) -> str:
+    """The text after the last answer marker (else the response): its first non-empty line."""
+    matches = list(_markers(language).finditer(response))
+    tail = response[matches[-1].end() :] if matches else response
+    return next((line.strip() for line in tail.splitlines() if line.strip()), "")
+
+
+def reference_response(item: Item, *, language: str) -> str:
+    """What a perfect model answers: the localized phrase and the first usable target."""
+    return f"{LANGUAGES[language].answer_phrase} {item.fields['targets'][0]}"
