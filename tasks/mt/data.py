@@ -26,6 +26,7 @@ from types import MappingProxyType
 
 from xbench.spec import DataError, Item, LoadContext
 
+from . import optional
 from .languages import NTREX_ENGLISH, NTREX_OF, flores_config
 
 NTREX_CARD = "data_cards/ntrex128.md"
@@ -86,6 +87,7 @@ def ntrex_file(code: str) -> str:
 
 def load_ntrex(ctx: LoadContext, *, source: str, target: str) -> Sequence[Item]:
     """Items of the direction source -> target (xbench codes), from `ctx.data_dir` or GitHub."""
+    optional.check()  # optional metrics that cannot run here stop the run before any model loads
     folder = Path(ctx.data_dir) / "ntrex128" if ctx.data_dir is not None else None
     return _load_ntrex(folder, source, target)
 
@@ -144,6 +146,7 @@ def _download_ntrex(names: Sequence[str]) -> Path:
 
 
 def load_flores(ctx: LoadContext, *, split: str, source: str, target: str) -> Sequence[Item]:
+    optional.check()
     folder = Path(ctx.data_dir) / "flores_plus" if ctx.data_dir is not None else None
     return _load_flores(folder, split, source, target)
 

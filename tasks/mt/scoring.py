@@ -8,8 +8,9 @@
   Each comes with sacrebleu's signature and its 95% bootstrap CI (`--confidence`, 1000
   resamples, sacrebleu's fixed seed). All on sacrebleu's 0-100 scale; TER: lower is better.
 
-COMET and spBLEU need a model / sentencepiece file from the internet: not computed. xbench never
-emits a number for them (see data_cards/ntrex128.md).
+COMET and spBLEU need a model / sentencepiece file from the internet: optional, asked for with
+`XBENCH_MT_EXTRA_METRICS` (see optional.py); when unavailable the run stops with a one-line
+error before any model loads, and no number is ever emitted for them.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 
 from xbench.spec import CorpusScore, Item, Scored
 
+from . import optional
 from .prompts import extract_translation
 
 SENTENCE_METRIC = "chrf++_sentence"
@@ -104,4 +106,5 @@ def corpus_metrics(
             ci_low=None if half_width is None else float(mean - half_width),
             ci_high=None if half_width is None else float(mean + half_width),
         )
+    out.update(optional.compute(pairs, hypotheses))
     return out

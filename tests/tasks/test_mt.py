@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -512,3 +513,42 @@ def test_smollm2_translates_a_few_segments(ntrex_dir, tmp_path):
     assert len(responses) == 4 and all(r and r.strip() for r, _ in responses)
     assert all(0.0 <= score <= 100.0 for _, score in responses)
     assert metrics == {"chrF++", "BLEU", "TER", "chrf++_sentence"}
+
+
+# --- optional metrics (spBLEU, COMET): never a number when unavailable ------------------------
+
+
+@pytest.mark.parametrize(
+    ("requested", "message"),
+    [
+        ("spBLEU", "spBLEU needs"),
+        ("COMET", "COMET needs"),
+        ("BLEURT", "unknown metric(s) BLEURT; known: spBLEU, COMET"),
+    ],
+)
+def test_unavailable_optional_metric_stops_the_run_before_the_model(
+    tmp_path, shared_data, monkeypatch, requested, message
+):
+    from xbench_tasks.mt import optional
+
+    monkeypatch.setenv(optional.ENV, requested)
+    monkeypatch.setenv(
+        "SACREBLEU", str(tmp_path / "no-sacrebleu-models")
+    )  # no tokenizer model here
+    monkeypatch.setattr(optional, "spbleu_model_path", lambda: tmp_path / "missing.model")
+    monkeypatch.delenv(optional.COMET_ENV, raising=False)
+    db = tmp_path / "x.duckdb"
+    with pytest.raises(xbench.errors.XbenchError, match=re.escape(message)) as err:
+        xbench.run(model="fake:fail_after=0", tasks=["ntrex128_chat_en-x"], languages=["de"],
+                   limit=2, data_dir=shared_data, db=db, progress=False)  # fmt: skip
+    assert "\n" not in str(err.value)
+    assert not db.exists()  # failed while loading: nothing stored, the model never ran
+
+
+def test_no_optional_metric_by_default(tmp_path, shared_data, monkeypatch):
+    from xbench_tasks.mt import optional
+
+    monkeypatch.delenv(optional.ENV, raising=False)
+    result = xbench.run(model="fake:accuracy=1", tasks=["ntrex128_chat_en-x"], languages=["de"],
+                        limit=2, data_dir=shared_data, db=tmp_path / "x.duckdb", progress=False)  # fmt: skip
+    assert {s["metric"] for s in result.scores} == {"chrf++_sentence", "chrF++", "BLEU", "TER"}

@@ -1,0 +1,105 @@
+"""Optional MT metrics that need a model or a file from the internet: spBLEU and COMET.
+
+Asked for with `XBENCH_MT_EXTRA_METRICS=spBLEU,COMET`. Each is checked when its units load,
+before any model runs: when what it needs is not on this machine, the run stops with a
+one-line error that says what is missing. A metric that cannot be computed never gets a number.
+
+- spBLEU: BLEU on sacrebleu's FLORES-200 SentencePiece tokenization (`--tokenize flores200`).
+  Needs the `sentencepiece` package and the tokenizer model in sacrebleu's model folder
+  (sacrebleu downloads it on first use with internet; copy it there for offline machines).
+- COMET: `unbabel-comet` installed and a local checkpoint in `XBENCH_COMET_MODEL` (a path to
+  `checkpoints/model.ckpt` of e.g. Unbabel/wmt22-comet-da, downloaded beforehand).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+from xbench.spec import CorpusScore, DataError, Item
+
+ENV = "XBENCH_MT_EXTRA_METRICS"
+COMET_ENV = "XBENCH_COMET_MODEL"
+
+
+def requested() -> list[str]:
+    """The optional metrics asked for; unknown names are an error naming the known ones."""
+    names = [n.strip() for n in os.environ.get(ENV, "").split(",") if n.strip()]
+    unknown = [n for n in names if n not in METRICS]
+    if unknown:
+        raise DataError(
+            f"{ENV}: unknown metric(s) {', '.join(unknown)}; known: {', '.join(METRICS)}"
+        )
+    return names
+
+
+def spbleu_model_path() -> Path:
+    from sacrebleu.tokenizers.tokenizer_spm import SPM_MODELS
+    from sacrebleu.utils import SACREBLEU_DIR
+
+    return Path(SACREBLEU_DIR) / "models" / os.path.basename(SPM_MODELS["flores200"]["url"])
+
+
+def _check_spbleu() -> None:
+    if importlib.util.find_spec("sentencepiece") is None:
+        raise DataError("spBLEU needs the sentencepiece package: pip install sentencepiece")
+    if not spbleu_model_path().exists():
+        raise DataError(
+            f"spBLEU needs sacrebleu's FLORES-200 SentencePiece model at {spbleu_model_path()}, "
+            f"which is downloaded from the internet; put it there or drop spBLEU from {ENV}"
+        )
+
+
+def _check_comet() -> None:
+    if importlib.util.find_spec("comet") is None:
+        raise DataError(
+            f"COMET needs the unbabel-comet package: pip install unbabel-comet (or drop COMET from {ENV})"
+        )
+    checkpoint = os.environ.get(COMET_ENV)
+    if not checkpoint or not Path(checkpoint).is_file():
+        raise DataError(
+            f"COMET needs a local checkpoint in {COMET_ENV} (e.g. .../wmt22-comet-da/checkpoints/"
+            f"model.ckpt, downloaded beforehand); got {checkpoint or 'nothing'}"
+        )
+
+
+def check() -> None:
+    """Raise DataError for the first requested metric that cannot run on this machine."""
+    for name in requested():
+        METRICS[name][0]()
+
+
+def _spbleu(pairs: Sequence[tuple[Item, str]], hypotheses: Sequence[str]) -> CorpusScore:
+    from sacrebleu.metrics import BLEU
+
+    metric = BLEU(tokenize="flores200")
+    score = metric.corpus_score(list(hypotheses), [[item.gold.strip() for item, _ in pairs]])
+    return CorpusScore(value=float(score.score), signature=metric.get_signature().format())
+
+
+def _comet(pairs: Sequence[tuple[Item, str]], hypotheses: Sequence[str]) -> CorpusScore:
+    from comet import load_from_checkpoint
+
+    checkpoint = os.environ[COMET_ENV]
+    model = load_from_checkpoint(checkpoint)
+    data = [
+        {"src": item.question, "mt": hyp, "ref": item.gold}
+        for (item, _), hyp in zip(pairs, hypotheses, strict=True)
+    ]
+    output = model.predict(data, batch_size=16, gpus=0, progress_bar=False)
+    return CorpusScore(
+        value=float(output.system_score) * 100, signature=f"COMET|model:{checkpoint}"
+    )
+
+
+METRICS: Mapping[str, tuple[Callable[[], None], Callable[..., CorpusScore]]] = {
+    "spBLEU": (_check_spbleu, _spbleu),
+    "COMET": (_check_comet, _comet),
+}
+
+
+def compute(pairs: Sequence[tuple[Item, str]], hypotheses: Sequence[str]) -> dict[str, CorpusScore]:
+    """The requested optional metrics; `check()` has already run when the units loaded."""
+    return {name: METRICS[name][1](pairs, hypotheses) for name in requested()}
