@@ -110,3 +110,20 @@ def test_filters_round_trip_through_the_url(app_env):
 def test_unknown_task_in_the_url_falls_back(app_env):
     at = open_page(task="no_such_task")
     assert at.selectbox(key="w_task").value == queries.tasks(app_env)[0]
+
+
+def test_direction_asymmetry_of_a_stored_mt_run(tmp_path, shared_data, monkeypatch):
+    import streamlit as st
+
+    import xbench
+
+    db = tmp_path / "mt.duckdb"
+    xbench.run(model="fake:accuracy=0.6", tasks=["ntrex128_chat_en-x", "ntrex128_chat_x-en"],
+               languages=["de", "sw"], limit=3, data_dir=shared_data, db=db, progress=False)  # fmt: skip
+    monkeypatch.setenv("XBENCH_DB", str(db))
+    st.cache_data.clear()
+    at = open_page(task="ntrex128_chat_en-x")
+    [table] = at.dataframe
+    shown = table.value
+    assert set(shown["language"]) == {"deu_Latn", "swh_Latn"}
+    assert "chrF++" in set(shown["metric"])
