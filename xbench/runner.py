@@ -160,6 +160,10 @@ def _score(
             rows.append(SampleRow(gen.item_key, gen.prompt, None, None, item.gold, None, gen.error))
             continue
         scored = spec.score(gen.response, item)
+        if scored.error is not None:  # unscorable: an error with its cause, never a wrong answer
+            rows.append(SampleRow(gen.item_key, gen.prompt, gen.response, scored.extracted,
+                                  item.gold, None, scored.error))  # fmt: skip
+            continue
         scored_samples.append(scored)
         check = fidelity.fidelity(gen.response, expected)
         checks.append(check)

@@ -39,6 +39,9 @@ class Scored:
     # Further per-sample metrics, e.g. {"f1": 0.67} next to exact match. Each becomes its own
     # per task-language score (mean with a bootstrap CI), under its name.
     metrics: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    # Set when the response cannot be scored at all (e.g. no parsable label): the sample is
+    # stored as an error with this cause, counted in n_errors, and never scored as wrong.
+    error: str | None = None
 
 
 @dataclass(frozen=True)

@@ -66,3 +66,41 @@ def test_a_primary_metric_that_is_never_computed_fails_the_run(tmp_path, monkeyp
     with pytest.raises(XbenchError, match="primary metric .nope. was not computed"):
         xbench.run(model="fake", tasks=["fruits"], db=tmp_path / "x.duckdb",
                    plugin_paths=[PLUGIN.parent], progress=False)  # fmt: skip
+
+
+UNSCORABLE_PLUGIN = """
+from xbench import Item, Scored, TaskSpec
+
+def score(response, item):
+    label = response.strip()
+    if label not in ("yes", "no"):
+        return Scored(extracted="", score=0.0, error=f"no yes/no label in {label!r}")
+    return Scored(label, float(label == item.gold))
+
+def register_tasks(register):
+    register(TaskSpec(
+        benchmark="yesno", task="yesno", language="eng_Latn", prompt_language="eng_Latn",
+        partition="original", version="1", source="inline",
+        load=lambda ctx: [Item("0", "Is water wet?", "yes"), Item("1", "Is fire cold?", "no"),
+                          Item("2", "Is ice hot?", "no")],
+        render=lambda item, k: item.question, score=score,
+    ))
+"""
+
+
+def test_an_unscorable_response_is_an_error_not_a_wrong_answer(tmp_path):
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / "yesno.py").write_text(UNSCORABLE_PLUGIN)
+    preds = tmp_path / "p.jsonl"
+    preds.write_text("\n".join(json.dumps({"task": "yesno", "language": "en", "item_key": k, "response": r})
+                               for k, r in [("0", "yes"), ("1", "maybe?"), ("2", "yes")]))  # fmt: skip
+    db = tmp_path / "x.duckdb"
+    [score] = xbench.run(model=f"predictions:{preds}", tasks=["yesno"], db=db,
+                         plugin_paths=[tmp_path / "plugins"], progress=False).scores  # fmt: skip
+    assert (score["n"], score["n_errors"], score["value"]) == (3, 1, 0.5)
+    assert score["value_strict"] == pytest.approx(1 / 3)
+    with duckdb.connect(str(db), read_only=True) as con:
+        row = con.execute(
+            "SELECT response, score, error FROM samples WHERE item_key = '1'"
+        ).fetchone()
+    assert row == ("maybe?", None, "no yes/no label in 'maybe?'")
