@@ -213,9 +213,14 @@ def _score(
                                  ci_high_strict=None, signature=corpus.signature,
                                  primary_metric=primary == name))  # fmt: skip
     if not any(u.primary_metric for u in units):
-        raise XbenchError(
-            f"{spec.name}: primary metric {primary!r} was not computed; fix the plugin"
-        )
+        if scored_samples:  # there was something to compute it from: the plugin is at fault
+            raise XbenchError(
+                f"{spec.name}: primary metric {primary!r} was not computed; fix the plugin"
+            )
+        # Nothing answered: the primary metric has no value (never a made-up score).
+        units.append(replace(unit, metric=primary, value=None, ci_low=None, ci_high=None,
+                             value_strict=None, ci_low_strict=None, ci_high_strict=None,
+                             primary_metric=True))  # fmt: skip
     return units, rows
 
 

@@ -104,3 +104,13 @@ def test_an_unscorable_response_is_an_error_not_a_wrong_answer(tmp_path):
             "SELECT response, score, error FROM samples WHERE item_key = '1'"
         ).fetchone()
     assert row == ("maybe?", None, "no yes/no label in 'maybe?'")
+
+
+def test_a_corpus_primary_metric_with_nothing_answered_is_stored_empty(tmp_path):
+    preds = tmp_path / "p.jsonl"
+    preds.write_text("")  # no response for any item
+    db = tmp_path / "x.duckdb"
+    scores = xbench.run(model=f"predictions:{preds}", tasks=["fruits"], languages=["en"], db=db,
+                        plugin_paths=[PLUGIN.parent], progress=False).scores  # fmt: skip
+    [primary] = [s for s in scores if s["primary_metric"]]
+    assert (primary["metric"], primary["value"], primary["n_errors"]) == ("length_ratio", None, 2)
