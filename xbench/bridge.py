@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +37,7 @@ class Generation:
     prompt: str
     response: str | None
     error: str | None
+    tools_via: str | None = None  # "chat_template" | "prompt" | None (the task has no tools)
 
 
 def version() -> str:
@@ -90,18 +91,52 @@ def responder_lm(respond: Callable[[dict[str, Any], str], str], *, name: str) ->
         def tokenizer_name(self) -> str:
             return name
 
+        def apply_chat_template(
+            self, chat_history: list[dict[str, str]], add_generation_prompt: bool = True
+        ) -> str:
+            """A plain, visible template, so `--apply-chat-template` runs with test backends."""
+            turns = "".join(f"<|{m['role']}|>\n{m['content']}\n" for m in chat_history)
+            return turns + ("<|assistant|>\n" if add_generation_prompt else "")
+
     return ResponderLM()
 
 
-def _docs(spec: TaskSpec, items: Sequence[Item], num_fewshot: int) -> list[dict[str, Any]]:
+def template_takes_tools(tokenizer: Any) -> bool:
+    """Does the tokenizer's chat template render a `tools` argument?"""
+    template = getattr(tokenizer, "chat_template", None)
+    if isinstance(template, dict):  # several named templates
+        template = " ".join(template.values())
+    return isinstance(template, str) and "tools" in template
+
+
+def with_template_tools(tokenizer: Any, prompt: str, tools: Sequence[Mapping[str, Any]]) -> str:
+    """The user prompt wrapped in the chat template, with the tools passed to it."""
+    return tokenizer.apply_chat_template(
+        [{"role": "user", "content": prompt}], tools=list(tools), tokenize=False,
+        add_generation_prompt=True,
+    )  # fmt: skip
+
+
+def _docs(
+    spec: TaskSpec, items: Sequence[Item], num_fewshot: int, template_tokenizer: Any = None
+) -> list[dict[str, Any]]:
+    """lm-eval documents. With `template_tokenizer`, prompts are already chat-templated with
+    the item's tools (lm-eval's own templating takes no tools)."""
     reference = spec.reference_response
+
+    def prompt(item: Item) -> str:
+        text = spec.render(item, num_fewshot)
+        if template_tokenizer is not None and spec.tools is not None:
+            return with_template_tools(template_tokenizer, text, spec.tools(item))
+        return text
+
     return [
         {
             "task_name": spec.name,
             "task": spec.task,
             "language": spec.language,
             "item_key": item.item_key,
-            "prompt": spec.render(item, num_fewshot),
+            "prompt": prompt(item),
             "gold": item.gold,
             "reference": reference(item) if reference else None,
         }
@@ -110,10 +145,14 @@ def _docs(spec: TaskSpec, items: Sequence[Item], num_fewshot: int) -> list[dict[
 
 
 def _config(
-    spec: TaskSpec, items: Sequence[Item], num_fewshot: int, max_gen_toks: int | None
+    spec: TaskSpec,
+    items: Sequence[Item],
+    num_fewshot: int,
+    max_gen_toks: int | None,
+    template_tokenizer: Any = None,
 ) -> dict[str, Any]:
     by_key = {item.item_key: item for item in items}
-    docs = _docs(spec, items, num_fewshot)
+    docs = _docs(spec, items, num_fewshot, template_tokenizer)
     return {
         "task": spec.name,
         "custom_dataset": lambda **_: {"test": datasets.Dataset.from_list(docs)},
@@ -154,12 +193,22 @@ def generate(
     # lm-eval's `evaluate` is `simple_evaluate` minus model construction and the environment
     # report (pip list, nvidia-smi, git: seconds per call), which xbench records once per run
     # instead of once per task-language unit.
+    tools_via = None
+    template_tokenizer = None
+    if spec.tools is not None:
+        tokenizer = getattr(lm, "tokenizer", None)
+        if apply_chat_template and template_takes_tools(tokenizer):
+            tools_via, template_tokenizer = "chat_template", tokenizer
+            apply_chat_template = False  # the prompts arrive templated, tools included
+        else:
+            tools_via = "prompt"
+    templated = apply_chat_template or template_tokenizer is not None
     if cache is not None:
         lm = CachingLM(lm, cache)
     results = evaluate(
         lm=lm,
         task_dict=TaskManager(include_defaults=False).load(
-            [_config(spec, items, num_fewshot, max_gen_toks)]
+            [_config(spec, items, num_fewshot, max_gen_toks, template_tokenizer)]
         ),
         apply_chat_template=apply_chat_template,
         fewshot_as_multiturn=False,  # few-shot exemplars are rendered into one prompt
@@ -177,9 +226,10 @@ def generate(
         generations.append(
             Generation(
                 item_key=doc["item_key"],
-                prompt=sample["arguments"][0][0] if apply_chat_template else doc["prompt"],
+                prompt=sample["arguments"][0][0] if templated else doc["prompt"],
                 response=None if error else sample["resps"][0][0],
                 error=error,
+                tools_via=tools_via,
             )
         )
     return generations

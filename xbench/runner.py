@@ -191,6 +191,7 @@ def _score(
         comparable_answers=spec.comparable_answers, n_judged=summary["n_judged"],
         fidelity=summary["share_in_expected"], line_pass_rate=summary["line_pass_rate"],
         sensitive=spec.sensitive, primary_metric=primary == spec.metric,
+        tools_via=generations[0].tools_via if generations else None,
     )  # fmt: skip
     units = [unit]
     # Further per-sample metrics: mean over answered samples with a bootstrap CI.

@@ -103,6 +103,10 @@ class TaskSpec:
     # Corpus-level metrics over the unit's answered (item, response) pairs, by name; stored as
     # further per task-language scores with their signatures. None: the task has none.
     corpus_metrics: Callable[[Sequence[tuple[Item, str]]], Mapping[str, CorpusScore]] | None = None
+    # Tool (function) schemas of an item, for function-calling tasks. With --apply-chat-template
+    # and a chat template that takes tools, they ALSO travel through the template; which way
+    # was used is stored with the unit (`tools_via`: "chat_template" or "prompt").
+    tools: Callable[[Item], Sequence[Mapping[str, Any]]] | None = None
     sensitive: bool = False  # hide texts by default in the leaderboard
     # What a perfect model would answer for an item. Optional; the `fake` model uses it, and
     # tests check that `score(reference_response(item), item)` is 1.0.

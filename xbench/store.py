@@ -290,6 +290,13 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         FROM unit_scores WHERE primary_metric;
         """,
     ),
+    (
+        5,
+        "how tools reached the model",
+        """
+        ALTER TABLE scores ADD COLUMN tools_via VARCHAR;  -- chat_template | prompt | NULL (no tools)
+        """,
+    ),
 ]
 
 # The documented export fields, in order (README "Export").
@@ -329,6 +336,7 @@ class UnitScore:
     sensitive: bool = False
     signature: str | None = None
     primary_metric: bool = True
+    tools_via: str | None = None
 
 
 @dataclass(frozen=True)

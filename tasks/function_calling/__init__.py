@@ -23,7 +23,7 @@ from xbench.languages import SHORT_CODES
 from xbench.spec import TaskSpec
 
 from . import data, scoring
-from .prompts import LANGUAGES, TOOLS_IN_PROMPT, reference_response, render_prompt
+from .prompts import LANGUAGES, TOOLS_IN_PROMPT, reference_response, render_prompt, tool_schemas
 
 BENCHMARK = "function_calling"
 VERSION = "1"  # bump whenever prompts, parsing or data handling change
@@ -59,6 +59,7 @@ def _tucan(prompt: str) -> TaskSpec:
         source=f"hub:{data.TUCAN_HUB_ID} (or <data-dir>/tucan/*.json); {TOOLS_IN_PROMPT}",
         load=data.load_tucan,
         render=functools.partial(render_prompt, words=words),
+        tools=tool_schemas,
         score=functools.partial(scoring.score_response, rules="tucan"),
         max_gen_toks=MAX_GEN_TOKS,
         corpus_metrics=functools.partial(scoring.corpus_metrics, rules="tucan"),
@@ -91,6 +92,7 @@ def _bfcl(category: str, content: str, prompt: str) -> TaskSpec:
         ),
         load=functools.partial(data.load_bfcl, language=content, category=category),
         render=functools.partial(render_prompt, words=words),
+        tools=tool_schemas,
         score=functools.partial(scoring.score_response, rules="bfcl"),
         max_gen_toks=MAX_GEN_TOKS,
         corpus_metrics=functools.partial(scoring.corpus_metrics, rules="bfcl"),

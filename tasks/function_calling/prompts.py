@@ -13,9 +13,10 @@ Tucan-Eval puts everything in one user turn:
 and, with no functions, `{plain system prompt}\\n\\nПотребител: {user message}`. The Bulgarian
 words are Tucan-9B's config (its headers' trailing spaces, "## Налични функции: " and
 "## Потребителска заявка : ", are dropped). The English and Arabic words are our translations of
-them (the Arabic not yet checked by a native speaker). Chat templates with native tool support are
-not used: the tools always travel in the prompt text, and every variant says so in its
-description ("tools: in prompt").
+them (the Arabic not yet checked by a native speaker). The tools always travel in the prompt
+text; with `--apply-chat-template` and a chat template that takes tools, xbench also passes
+them through the template (`tool_schemas` below) and stores which way was used per unit
+(`tools_via`).
 
 BFCL questions may hold several messages (a system message, earlier turns); they are written
 one per line as "<role>: <content>" under the user-request header.
@@ -30,7 +31,15 @@ from typing import Any
 
 from xbench.spec import Item
 
-TOOLS_IN_PROMPT = "tools: in prompt (TUCAN layout, ```tool_call blocks)"
+TOOLS_IN_PROMPT = (
+    "tools: in prompt (TUCAN layout, ```tool_call blocks), also through the chat template where"
+    " it takes tools"
+)
+
+
+def tool_schemas(item: Item) -> list[dict[str, Any]]:
+    """The item's functions as chat-template tools (the OpenAI-style wrapper templates expect)."""
+    return [{"type": "function", "function": dict(f)} for f in item.fields["functions"]]
 
 
 @dataclass(frozen=True)

@@ -114,3 +114,57 @@ def test_a_corpus_primary_metric_with_nothing_answered_is_stored_empty(tmp_path)
                         plugin_paths=[PLUGIN.parent], progress=False).scores  # fmt: skip
     [primary] = [s for s in scores if s["primary_metric"]]
     assert (primary["metric"], primary["value"], primary["n_errors"]) == ("length_ratio", None, 2)
+
+
+# --- tools through the chat template ---------------------------------------------------------
+
+
+class _Tokenizer:
+    """A tokenizer stand-in whose chat template takes tools (as Qwen's or Llama-3.1's do)."""
+
+    chat_template = "{% if tools %}TOOLS {{ tools | tojson }}{% endif %}..."
+
+    def apply_chat_template(
+        self, messages, tools=None, tokenize=False, add_generation_prompt=False
+    ):
+        names = ",".join(t["function"]["name"] for t in tools or [])
+        return f"<tools:{names}><user>{messages[0]['content']}</user><assistant>"
+
+
+def test_template_tools_detection_and_rendering():
+    from xbench import bridge
+
+    assert bridge.template_takes_tools(_Tokenizer())
+    assert not bridge.template_takes_tools(type("T", (), {"chat_template": "{{ messages }}"})())
+    assert not bridge.template_takes_tools(None)
+    tools = [{"type": "function", "function": {"name": "get_weather", "parameters": {}}}]
+    assert bridge.with_template_tools(_Tokenizer(), "Weather in Sofia?", tools) == (
+        "<tools:get_weather><user>Weather in Sofia?</user><assistant>"
+    )
+
+
+def test_tools_via_is_stored_per_unit(tmp_path, shared_data):
+    """The fake model has no tokenizer: tools travel in the prompt, and the unit says so."""
+    db = tmp_path / "x.duckdb"
+    result = xbench.run(model="fake:accuracy=1", tasks=["tucan"], limit=2, data_dir=shared_data,
+                        apply_chat_template=True, db=db, progress=False)  # fmt: skip
+    assert {s["tools_via"] for s in result.scores} == {"prompt"}
+    mgsm = xbench.run(model="fake", tasks=["mgsm_direct"], languages=["en"], limit=1,
+                      data_dir=shared_data, db=db, progress=False)  # fmt: skip
+    assert {s["tools_via"] for s in mgsm.scores} == {None}  # no tools at all
+
+
+def test_tools_go_through_a_template_that_takes_them(shared_data):
+    from xbench import bridge, models
+    from xbench.plugins import load_registry
+
+    spec = load_registry().specs["tucan.bul_Cyrl"]
+    items = list(spec.load(xbench.LoadContext(shared_data)))[:2]
+    lm = bridge.responder_lm(models.fake_responder({"accuracy": "1"}), name="fake")
+    lm.tokenizer = _Tokenizer()  # a chat model whose template takes tools
+    generations = bridge.generate(lm, spec, items, apply_chat_template=True)
+    assert {g.tools_via for g in generations} == {"chat_template"}
+    for gen, item in zip(generations, items, strict=True):
+        names = ",".join(f["name"] for f in item.fields["functions"])
+        assert gen.prompt.startswith(f"<tools:{names}><user>")  # the stored prompt is what was sent
+        assert spec.render(item, 0) in gen.prompt  # and the tools are also in the prompt text
