@@ -62,6 +62,22 @@ def choose_task() -> str | None:
         return choose("Task", query("tasks", benchmark), "task")
 
 
+def task_rows(query_name: str, fill: str) -> tuple[str, Any] | None:
+    """A page's common head: benchmark and task choosers, then `queries.<query_name>(task)`
+    narrowed to the models chosen (`?models=..`; none chosen: all). None after an empty state
+    naming `fill`, the run command that would give the page something to show."""
+    left, right = st.columns(2)
+    with left:
+        task = choose_task()
+    if task is None:
+        empty_state(f"No scores yet. Score a model with: `{fill}`")
+        return None
+    rows = query(query_name, task)
+    with right:
+        models = choose_many("Models", sorted(rows.model.unique()), "models")
+    return task, rows[rows.model.isin(models or rows.model)]
+
+
 def choose_many(label: str, options: Sequence[str], key: str) -> list[str]:
     """A multiselect backed by `?key=a,b`; empty means "all"."""
     wanted = [v for v in st.query_params.get(key, "").split(",") if v in options]

@@ -20,3 +20,17 @@ def xbench_cli(
         capture_output=True, text=True, timeout=timeout,
         env={**os.environ, **(env or {})},
     )  # fmt: skip
+
+
+UPDATE_GOLDEN = os.environ.get("XBENCH_UPDATE_GOLDEN") == "1"
+
+
+def assert_golden(path: Path, prompt: str) -> None:
+    """The rendered prompt equals its golden file byte for byte (the file adds one final
+    newline, as editors keep it). `XBENCH_UPDATE_GOLDEN=1` rewrites the file instead: review
+    the diff before committing."""
+    expected = prompt + "\n"
+    if UPDATE_GOLDEN:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(expected.encode("utf-8"))
+    assert path.read_bytes().decode("utf-8") == expected

@@ -38,8 +38,8 @@ WITH pairs AS (
            o.extracted = e.extracted AND o.extracted <> '' AS same_answer
     FROM samples o
     JOIN samples e ON e.run_id = o.run_id AND e.task = o.task AND e.item_key = o.item_key
-                  AND e.language = 'eng_Latn'
-    WHERE o.language <> 'eng_Latn' AND o.score IS NOT NULL AND e.score IS NOT NULL
+                  AND e.language = '{english}'
+    WHERE o.language <> '{english}' AND o.score IS NOT NULL AND e.score IS NOT NULL
 ),
 agg AS (
     SELECT run_id, benchmark, task, task_name, language, count(*) AS n_aligned,
@@ -111,7 +111,7 @@ WHERE u.language <> '{ENGLISH}';
 -- Cross-lingual consistency on aligned items (same task, same item_key as English):
 -- correct in both / correct in either (a score >= 0.5 counts as correct), and plain answer
 -- agreement where the task's answers are comparable across languages.
-{CONSISTENCY_SQL.format(primary="")}
+{CONSISTENCY_SQL.format(primary="", english=ENGLISH)}
 
 -- Prompt-language effect: the same content (family, language, origin, partition) with
 -- instructions in its own language minus instructions in another language.
@@ -283,7 +283,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         DROP VIEW consistency;
         DROP VIEW fidelity;
         """
-        + CONSISTENCY_SQL.format(primary=" AND c.primary_metric")
+        + CONSISTENCY_SQL.format(primary=" AND c.primary_metric", english=ENGLISH)
         + """;
         CREATE VIEW fidelity AS  -- per unit: on its primary-metric row
         SELECT run_id, model, benchmark, task, language, n, n_judged, fidelity, line_pass_rate

@@ -57,19 +57,11 @@ def heatmap(scores: pd.DataFrame, relative: bool) -> alt.Chart:
 
 def render() -> None:
     st.title("Languages")
-    left, right = st.columns(2)
-    with left:
-        task = common.choose_task()
-    if task is None:
-        common.empty_state(f"No scores yet. Score a model with: `{FILL}`")
+    if (chosen := common.task_rows("unit_scores", FILL)) is None:
         return
-    scores = common.query("unit_scores", task)
-    with right:
-        models = common.choose_many("Models", sorted(scores.model.unique()), "models")
+    task, scores = chosen
     relative = url_toggle("Relative to English", "relative")
-    scores = scores[scores.model.isin(models or scores.model)].assign(
-        label=lambda d: d.language.map(common.language_label)
-    )
+    scores = scores.assign(label=lambda d: d.language.map(common.language_label))
     if relative and scores.relative.isna().all():
         common.empty_state(
             f"No model has a nonzero English score on {task} to compare with: "

@@ -56,16 +56,9 @@ def languages_chart(scores: pd.DataFrame) -> alt.LayerChart:
 
 def render() -> None:
     st.title("Parity")
-    left, right = st.columns(2)
-    with left:
-        task = common.choose_task()
-    if task is None:
-        common.empty_state(f"No scores yet. Score a model with: `{FILL}`")
+    if (chosen := common.task_rows("parity", FILL)) is None:
         return
-    parity = common.query("parity", task)
-    with right:
-        models = common.choose_many("Models", sorted(parity.model.unique()), "models")
-    parity = parity[parity.model.isin(models or parity.model)]
+    task, parity = chosen
     st.caption(NOTE)
     st.altair_chart(measures_chart(parity))
     st.dataframe(

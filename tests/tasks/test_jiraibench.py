@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from types import MappingProxyType
 
 import pytest
 
 import xbench
+from tests.helpers import assert_golden
 from xbench.spec import DataError, Item, LoadContext, TaskSpec
 from xbench_tasks.jiraibench import data, register_tasks
 from xbench_tasks.jiraibench.prompts import CATEGORIES
@@ -35,7 +33,6 @@ FIXTURE_JSONL = HERE / "data" / "jiraibench_fixture.jsonl"
 PARSER_CASES = json.loads(
     (HERE / "data" / "jiraibench_parser_cases.json").read_text(encoding="utf-8")
 )
-UPDATE_GOLDEN = os.environ.get("XBENCH_UPDATE_GOLDEN") == "1"
 CONTENT = ("zho_Hans", "jpn_Jpan")
 TASKS = ("jiraibench_zh_prompt", "jiraibench_ja_prompt", "jiraibench_en_prompt")
 HEADER = ["id", "text", "language", "overdose", "eating_disorder", "self_harm"]
@@ -133,17 +130,6 @@ def test_native_and_other_instructions_per_content_language():
         variants = [s for s in SPECS.values() if s.language == language]
         assert sum(s.prompt_language == language for s in variants) == 1
         assert len({s.prompt_language for s in variants}) == 3
-
-
-def test_import_does_not_load_heavy_libraries():
-    code = (
-        "import sys, xbench_tasks.jiraibench; "
-        "heavy = {'datasets', 'torch', 'transformers', 'lm_eval', 'openpyxl'}"
-        " & set(sys.modules); assert not heavy, heavy"
-    )
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
-    assert result.returncode == 0, result.stderr
 
 
 # --- label parsing ------------------------------------------------------------------------
@@ -370,10 +356,7 @@ def test_golden_prompt(csv_dir, name):
     first = s.load(LoadContext(data_dir=csv_dir))[0]
     prompt = s.render(first, 0)
     path = golden_path(name)
-    expected = prompt + "\n"  # files end with a newline, prompts do not
-    if UPDATE_GOLDEN:
-        path.write_bytes(expected.encode("utf-8"))
-    assert path.read_bytes().decode("utf-8") == expected
+    assert_golden(path, prompt)
     assert prompt.count(first.question) == 1
     *_, post_prefix, post, blank, answer_prefix = prompt.split("\n")
     assert (post, blank) == (first.question, "")
