@@ -60,9 +60,9 @@ def _tucan(prompt: str) -> TaskSpec:
         load=data.load_tucan,
         render=functools.partial(render_prompt, words=words),
         tools=tool_schemas,
-        score=functools.partial(scoring.score_response, rules="tucan"),
+        score=functools.partial(scoring.score_response, rules="tucan", cyrillic=True),
         max_gen_toks=MAX_GEN_TOKS,
-        corpus_metrics=functools.partial(scoring.corpus_metrics, rules="tucan"),
+        corpus_metrics=functools.partial(scoring.corpus_metrics, rules="tucan", cyrillic=True),
         reference_response=functools.partial(reference_response, words=words),
         description=(
             f"TUCAN Bulgarian function calling, {prompt} instructions, TUCAN rules; "

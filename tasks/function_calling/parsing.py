@@ -4,7 +4,7 @@ Three forms are understood, tried in this order:
   1. TUCAN call blocks: ```` ```tool_call {"name": ..., "arguments": {...}} ``` ````, one call per
      block (a block may also hold a JSON list of calls); every block in the response counts, so
      several blocks make several calls (parallel categories). TUCAN itself reads only the first
-     block; the scorer keeps that rule for TUCAN items (see scoring.py).
+     block: with `first_block_only` (TUCAN items) nothing after it is read.
   2. A bare JSON object or list of objects with "name" and "arguments" / "parameters" (the whole
      response, or a ```json fenced block).
   3. BFCL's Python call syntax: `func(a=1, b="x")` or `[f(a=1), g.h(b=[1, 2])]`, read with
@@ -66,18 +66,20 @@ class _Unreadable(Exception):
 _PARSE_ERRORS = (ValueError, TypeError, SyntaxError, RecursionError, MemoryError, _Unreadable)
 
 
-def parse_calls(response: str) -> Parsed:
-    """Classify `response` and read its calls. Never raises for any string input."""
+def parse_calls(response: str, *, first_block_only: bool = False) -> Parsed:
+    """Classify `response` and read its calls. Never raises for any string input.
+    `first_block_only`: read only the first tool_call block (TUCAN's rule), so whatever follows
+    it (a broken second block, say) is never read."""
     text = response[:MAX_CHARS]
     try:
-        return _parse(text)
+        return _parse(text, first_block_only)
     except _PARSE_ERRORS as exc:  # a last guard: every path below already classifies
         return Parsed(MALFORMED, reason=f"{type(exc).__name__}")
 
 
-def _parse(text: str) -> Parsed:
+def _parse(text: str, first_block_only: bool) -> Parsed:
     if _BLOCK_START in text:
-        return _parse_blocks(text)
+        return _parse_blocks(text, first_block_only)
     stripped = text.strip()
     if not stripped:
         return Parsed(NO_CALL)
@@ -106,9 +108,15 @@ def _try(reader: Any, text: str) -> Parsed | None:
     return Parsed(CALLS, tuple(calls[:MAX_CALLS])) if calls else None
 
 
-def _parse_blocks(text: str) -> Parsed:
-    bodies = [m.group(1) for m in _BLOCK.finditer(text)]
-    if not bodies or text.count(_BLOCK_START) > len(bodies):
+def _parse_blocks(text: str, first_block_only: bool) -> Parsed:
+    if first_block_only:
+        first = _BLOCK.search(text)
+        bodies = [first.group(1)] if first else []
+        unterminated = not bodies
+    else:
+        bodies = [m.group(1) for m in _BLOCK.finditer(text)]
+        unterminated = not bodies or text.count(_BLOCK_START) > len(bodies)
+    if unterminated:
         return Parsed(MALFORMED, reason="unterminated tool_call block")
     calls: list[Call] = []
     for body in bodies:
@@ -127,6 +135,7 @@ def _parse_blocks(text: str) -> Parsed:
 
 
 def _calls_from_json_text(text: str) -> list[Call]:
+    # Python's int() refuses more than 4,300 digits (ValueError): such a number is unreadable.
     value = json.loads(text)
     items = value if isinstance(value, list) else [value]
     return [_call_from_json(item) for item in items]
@@ -166,8 +175,29 @@ def _call_from_node(node: ast.expr) -> Call:
             raise _Unreadable("**kwargs are not literals")
         # literal_eval only builds literals (numbers, strings, lists, dicts, ...); anything
         # else (names, calls, attribute access) raises ValueError. Nothing is executed.
-        arguments[keyword.arg] = ast.literal_eval(keyword.value)
+        arguments[keyword.arg] = _check_size(ast.literal_eval(keyword.value))
     return Call(_dotted_name(node.func), arguments)
+
+
+# A hex or binary literal has no digit limit (0x + 3,600 digits is a 14,400-bit int) but cannot
+# be printed or compared in decimal; JSON's own numbers stop at 4,300 digits. Both readers give
+# up at the same size: such an argument is unreadable.
+_MAX_INT_BITS = 14_000
+
+
+def _check_size(value: Any, depth: int = 0) -> Any:
+    if isinstance(value, int) and value.bit_length() > _MAX_INT_BITS:
+        raise _Unreadable("a number too large to read")
+    if isinstance(value, complex):
+        raise _Unreadable("complex numbers are not argument values")
+    if isinstance(value, (list, tuple, set, frozenset)):
+        for element in value:
+            _check_size(element, depth + 1)
+    elif isinstance(value, dict):
+        for key, element in value.items():
+            _check_size(key, depth + 1)
+            _check_size(element, depth + 1)
+    return value
 
 
 def _dotted_name(node: ast.expr) -> str:

@@ -153,13 +153,31 @@ def reference_response(item: Item, *, words: Words) -> str:
     if expected["kind"] == "any_call":
         calls = [{"name": item.fields["functions"][0]["name"], "arguments": {}}]
     elif expected.get("allowed_values"):
+        schemas = {
+            f.get("name"): (f.get("parameters") or {}).get("properties") or {}
+            for f in item.fields["functions"]
+        }
         calls = [
-            {"name": c["name"], "arguments": _first_choice(c["arguments"])}
+            {"name": c["name"], "arguments": _first_choice(_in_schema(c, schemas))}
             for c in expected["calls"]
         ]
     else:
         calls = list(expected["calls"])
     return "\n".join(f"```tool_call\n{json.dumps(call, ensure_ascii=False)}\n```" for call in calls)
+
+
+def _in_schema(call: Mapping[str, Any], schemas: Mapping[str, Any]) -> dict[str, Any]:
+    """A BFCL ground-truth call without the optional ("" allowed) parameters that its function's
+    schema does not have: upstream rejects an argument outside the schema, so a perfect answer
+    leaves them out (parallel_multiple_12 `permeability`, parallel_multiple_26 `type`)."""
+    schema = schemas.get(call["name"])
+    return {
+        name: options
+        for name, options in call["arguments"].items()
+        if schema is None
+        or name in schema
+        or not (isinstance(options, list) and "" in options)
+    }
 
 
 def _first_choice(allowed: Mapping[str, Any]) -> dict[str, Any]:

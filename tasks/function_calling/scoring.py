@@ -9,39 +9,42 @@ Outcomes, checked in this order (TUCAN, s-emanuilov/Tucan-Eval):
   correct
 
 Two rule sets pick the outcome ("tucan" and "bfcl"):
-  - tucan: only the first call counts (as Tucan-Eval reads only the first block); its name must
+  - tucan: only the first call counts (as Tucan-Eval reads only the first block; a broken
+    later block is never read, so it cannot make the response malformed); its name must
     equal the expected one and its parameter keys must equal the expected keys, each value
     comparing leniently (`values_match`).
   - bfcl: the upstream AST checker (bfcl_eval/eval_checker/ast_eval/ast_checker.py): the calls
     must pair one-to-one with the ground-truth calls in any order (so their number must be the
-    same; a count or name mismatch is wrong_function); each argument must be a schema parameter
-    and among the allowed values; required parameters must be present; a ground-truth parameter
+    same; a count or name mismatch is wrong_function); each argument must be a parameter of the
+    function's schema AND of the ground truth, and among the allowed values; required parameters must be present; a ground-truth parameter
     may be left out only when "" is among its allowed values. Irrelevance: correct when no
     call can be decoded, so, as upstream, an unreadable attempt counts as no call there.
     Relevance ("any_call"): correct when any call is made.
 
 Value comparison (both rule sets) is Unicode-aware and never reduces letters of any script to
-nothing: NFKC, case folding, Cyrillic -> Latin transliteration (as Tucan-Eval: Ж -> zh,
-Щ -> shch, Ъ dropped; applied to both sides, so "София" == "Sofia"), surrounding quotes and
-trailing .!?,:; stripped, whitespace collapsed; numbers and numeric strings compare as numbers
+nothing: NFKC, case folding, surrounding quotes and trailing .!?,:; stripped, whitespace
+collapsed; for benchmarks written in Cyrillic (TUCAN) a Cyrillic value also matches its
+romanisation under Bulgaria's official system, Tucan-Eval's own table, BGN/PCGN 1952 and ISO 9
+(`ROMANISATIONS`: "София" == "Sofia" == "Sofiya" == "Sofiâ"); numbers and numeric strings compare as numbers
 ("20" == 20 == 20.0), "true"/"false" as booleans. BFCL additionally removes the characters its
 `standardize_string` removes (spaces and ,./-_*^) and maps ' to ".
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import random
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from xbench.spec import CorpusScore, Item, Scored
 
-from .parsing import CALLS, MALFORMED, Call, parse_calls
+from .parsing import CALLS, MALFORMED, Call, Parsed, parse_calls
 
 MALFORMED_OUT = "malformed"
 NO_CALL_WHEN_EXPECTED = "no_call_when_expected"
@@ -61,34 +64,80 @@ OUTCOMES = (
 # What an item expects (Item.fields["expected"]["kind"]).
 EXPECT_CALL, EXPECT_NO_CALL, EXPECT_ANY_CALL = "call", "no_call", "any_call"
 
-# Cyrillic -> Latin, lower case, as Tucan-Eval transliterates (ж -> zh, щ -> shch, ъ dropped; the
-# SOURCE.md summary of its code); the other letters follow the common scheme. Both sides of a
-# comparison go through it, so "София" == "Sofia" (word-final "ия" -> "ia") and "Стара Загора" == "Stara Zagora".
-_CYRILLIC = {
+# Romanisations of Cyrillic values, lower case. A value written in Cyrillic also matches its
+# romanisation under each of these established systems (whole-value, one system at a time):
+#   official  Bulgaria's Streamlined System (Transliteration Act 2009; BGN/PCGN 2013):
+#             щ -> sht, ъ -> a, ь -> y, word-final ия -> ia ("София" -> "Sofia")
+#   tucan     Tucan-Eval's own table (its SOURCE.md summary): щ -> shch, ъ and ь dropped, no
+#             word-final rule ("София" -> "Sofiya", "Германия" -> "Germaniya")
+#   bgn       BGN/PCGN 1952 for Bulgarian: х -> kh, щ -> sht, ъ -> ŭ, ь -> ' ("Sofiya")
+#   iso9      ISO 9:1995, with its diacritics: ж -> ž, ц -> c, ч -> č, ш -> š, щ -> ŝ, ю -> û,
+#             я -> â, й -> j, ъ -> ʺ, ь -> ʹ ("Sofiâ")
+# Russian-only letters (ё, ы, э) follow the common scheme in all four. Only benchmarks whose
+# content is written in Cyrillic fold Cyrillic to Latin (TUCAN, Bulgarian); elsewhere a Cyrillic
+# look-alike ("ДевелоперсХуб" for "DevelopersHub") stays a different value.
+_COMMON = {
     "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ж": "zh", "з": "z",
     "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p",
     "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "h", "ц": "ts", "ч": "ch",
-    "ш": "sh", "щ": "shch", "ъ": "", "ь": "", "ю": "yu", "я": "ya",
+    "ш": "sh", "щ": "sht", "ъ": "a", "ь": "y", "ю": "yu", "я": "ya",
     "ё": "yo", "ы": "y", "э": "e", "ѝ": "i",
 }  # fmt: skip
-_TRANSLIT = str.maketrans(_CYRILLIC)
-# Bulgarian's official rule: a word-final "ия" is "ia" (София -> Sofia, България -> Bulgaria).
+ROMANISATIONS: dict[str, dict[str, str]] = {
+    "official": _COMMON,
+    "tucan": {**_COMMON, "щ": "shch", "ъ": "", "ь": ""},
+    "bgn": {**_COMMON, "х": "kh", "ъ": "ŭ", "ь": "'"},
+    "iso9": {
+        **_COMMON, "ж": "ž", "й": "j", "х": "h", "ц": "c", "ч": "č", "ш": "š", "щ": "ŝ",
+        "ъ": "ʺ", "ь": "ʹ", "ю": "û", "я": "â", "ё": "ë", "э": "è", "ѝ": "ì",
+    },
+}  # fmt: skip
+_TABLES = {name: str.maketrans(table) for name, table in ROMANISATIONS.items()}
+# Bulgaria's official rule: a word-final "ия" is "ia" (София -> Sofia, България -> Bulgaria).
 _FINAL_IA = re.compile(r"ия\b")
+_HAS_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _QUOTES = "\"'`«»“”„‘’"
 _TRAILING = ".!?,:;"
 _BFCL_REMOVED = str.maketrans("", "", " ,./-_*^")
 
 
-def normalize_text(value: str, *, bfcl: bool = False) -> str:
-    """The comparison form of a string value; letters of every script survive."""
+def _base_form(value: str) -> str:
+    """NFKC, case folding, collapsed whitespace, surrounding quotes and trailing .!?,:; off."""
     base = " ".join(unicodedata.normalize("NFKC", value).casefold().split())
-    text = base.strip(_QUOTES + " ").rstrip(_TRAILING).strip(_QUOTES + " ") or base
-    text = _FINAL_IA.sub("ia", text).translate(_TRANSLIT) or text  # "ъ" alone is not nothing
+    return base.strip(_QUOTES + " ").rstrip(_TRAILING).strip(_QUOTES + " ") or base
+
+
+def romanisations(text: str) -> set[str]:
+    """`text` (already case-folded) under every system of ROMANISATIONS; {} without Cyrillic."""
+    if not _HAS_CYRILLIC.search(text):
+        return set()
+    out = set()
+    for name, table in _TABLES.items():
+        source = _FINAL_IA.sub("ia", text) if name == "official" else text
+        out.add(source.translate(table) or text)  # "ъ" alone is not nothing
+    return out
+
+
+def text_forms(value: str, *, bfcl: bool = False, cyrillic: bool = False) -> set[str]:
+    """The comparison forms of a string value; two values match when their forms meet.
+    Letters of every script survive; `cyrillic` adds the romanisations of Cyrillic text."""
+    base = _base_form(value)
+    forms = {base} | (romanisations(base) if cyrillic else set())
     if bfcl:
-        removed = text.replace("'", '"').translate(_BFCL_REMOVED)
-        # Never reduce a value to nothing: "..." or "-" stay what they were.
-        text = removed or text
-    return text
+        # BFCL's standardize_string; never reduce a value to nothing ("..." or "-" stay).
+        forms = {form.replace("'", '"').translate(_BFCL_REMOVED) or form for form in forms}
+    return forms
+
+
+def normalize_text(value: str, *, bfcl: bool = False, cyrillic: bool = False) -> str:
+    """One canonical comparison form (the official romanisation when `cyrillic`), for display
+    and tests; matching uses every form of `text_forms`."""
+    base = _base_form(value)
+    if cyrillic and _HAS_CYRILLIC.search(base):
+        base = _FINAL_IA.sub("ia", base).translate(_TABLES["official"]) or base
+    if bfcl:
+        base = base.replace("'", '"').translate(_BFCL_REMOVED) or base
+    return base
 
 
 def _number(value: Any) -> Decimal | None:
@@ -115,8 +164,11 @@ def _boolean(value: Any) -> bool | None:
     return None
 
 
-def values_match(expected: Any, actual: Any, *, bfcl: bool = False, depth: int = 0) -> bool:
+def values_match(
+    expected: Any, actual: Any, *, bfcl: bool = False, cyrillic: bool = False, depth: int = 0
+) -> bool:
     """Lenient equality of one expected value and one model value (see the module doc)."""
+    deeper = {"bfcl": bfcl, "cyrillic": cyrillic, "depth": depth + 1}
     if depth > 32:  # deeper than any real argument: not a match
         return False
     if isinstance(expected, bool) or isinstance(actual, bool):
@@ -127,24 +179,22 @@ def values_match(expected: Any, actual: Any, *, bfcl: bool = False, depth: int =
         return (
             isinstance(actual, list | tuple)
             and len(expected) == len(actual)
-            and all(
-                values_match(e, a, bfcl=bfcl, depth=depth + 1)
-                for e, a in zip(expected, actual, strict=True)
-            )
+            and all(values_match(e, a, **deeper) for e, a in zip(expected, actual, strict=True))
         )
     if isinstance(expected, dict):
         if not isinstance(actual, dict):
             return False
         if bfcl:
-            return _bfcl_arguments_match(expected, actual, required=(), depth=depth + 1)
+            return _bfcl_arguments_match(expected, actual, required=(), **deeper)
         return set(map(str, expected)) == set(map(str, actual)) and all(
-            values_match(expected[k], actual.get(k), bfcl=bfcl, depth=depth + 1) for k in expected
+            values_match(expected[k], actual.get(k), **deeper) for k in expected
         )
     expected_number, actual_number = _number(expected), _number(actual)
     if expected_number is not None and actual_number is not None:
         return expected_number == actual_number
     if isinstance(expected, str) and isinstance(actual, str):
-        return normalize_text(expected, bfcl=bfcl) == normalize_text(actual, bfcl=bfcl)
+        forms = functools.partial(text_forms, bfcl=bfcl, cyrillic=cyrillic)
+        return not forms(expected).isdisjoint(forms(actual))
     return False
 
 
@@ -153,17 +203,22 @@ def _bfcl_arguments_match(
     actual: Mapping[str, Any],
     *,
     required: Sequence[str],
+    schema: Collection[str] | None = None,
+    bfcl: bool = True,
+    cyrillic: bool = False,
     depth: int = 0,
 ) -> bool:
-    """BFCL: every argument among its allowed values; omitted ones must allow "".
+    """BFCL: every argument a parameter of the function's schema (`schema`, its property
+    names; None for nested values) and of the ground truth, and among its allowed values;
+    omitted ones must allow "".
 
     Two ground-truth quirks are read charitably (the upstream checker fails every answer on
     them): a schema-required parameter whose allowed values include "" may be omitted (the
     ground truth says so, e.g. simple_python_200), and an empty list of allowed values means the
     empty list (live_simple_112-68-0). Nested dicts may hold bare values instead of lists of
     allowed values (live_multiple_121-46-0); a bare value is the one allowed value."""
-    if any(name not in allowed for name in actual):
-        return False
+    if any(name not in allowed or (schema is not None and name not in schema) for name in actual):
+        return False  # upstream: "Unexpected parameter"
     for name in required:
         if name not in actual and "" not in _options(allowed.get(name, [])):
             return False
@@ -174,7 +229,7 @@ def _bfcl_arguments_match(
                 return False
             continue
         if not any(
-            values_match(option, actual[name], bfcl=True, depth=depth + 1)
+            values_match(option, actual[name], bfcl=True, cyrillic=cyrillic, depth=depth + 1)
             for option in options
             if not (option == "" and actual[name] != "")
         ):
@@ -191,7 +246,9 @@ def _options(value: Any) -> list[Any]:
 # --- outcomes -----------------------------------------------------------------------------
 
 
-def outcome_tucan(parsed_kind: str, calls: Sequence[Call], expected: Mapping[str, Any]) -> str:
+def outcome_tucan(
+    parsed_kind: str, calls: Sequence[Call], expected: Mapping[str, Any], *, cyrillic: bool = True
+) -> str:
     if parsed_kind == MALFORMED:
         return MALFORMED_OUT
     if expected["kind"] == EXPECT_NO_CALL:
@@ -204,7 +261,7 @@ def outcome_tucan(parsed_kind: str, calls: Sequence[Call], expected: Mapping[str
     got = calls[0]  # Tucan-Eval reads the first call block only
     if got.name != want["name"]:
         return WRONG_FUNCTION
-    if not values_match(want["arguments"], got.arguments):
+    if not values_match(want["arguments"], got.arguments, cyrillic=cyrillic):
         return WRONG_PARAMETERS
     return CORRECT
 
@@ -214,8 +271,12 @@ def outcome_bfcl(
     calls: Sequence[Call],
     expected: Mapping[str, Any],
     required: Mapping[str, Sequence[str]],
+    schemas: Mapping[str, Collection[str]] | None = None,
+    *,
+    cyrillic: bool = False,
 ) -> tuple[str, int]:
-    """The outcome and the number of calls that pair with a ground-truth call."""
+    """The outcome and the number of calls that pair with a ground-truth call. `schemas`: the
+    parameter names of each offered function (None: not checked)."""
     if expected["kind"] == EXPECT_NO_CALL:
         # Upstream irrelevance: correct when no call can be decoded (malformed included).
         return (UNEXPECTED_CALL if parsed_kind == CALLS else CORRECT), 0
@@ -226,14 +287,19 @@ def outcome_bfcl(
     if expected["kind"] == EXPECT_ANY_CALL:
         return CORRECT, 1
     truth = expected["calls"]  # [{"name": ..., "arguments": {param: [allowed...]}}]
-    matches = _pairing(calls, truth, required)
+    matches = _pairing(calls, truth, required, schemas, cyrillic=cyrillic)
     if sorted(c.name for c in calls) != sorted(t["name"] for t in truth):
         return WRONG_FUNCTION, matches
     return (CORRECT if matches == len(truth) == len(calls) else WRONG_PARAMETERS), matches
 
 
 def _pairing(
-    calls: Sequence[Call], truth: Sequence[Mapping[str, Any]], required: Mapping[str, Sequence[str]]
+    calls: Sequence[Call],
+    truth: Sequence[Mapping[str, Any]],
+    required: Mapping[str, Sequence[str]],
+    schemas: Mapping[str, Collection[str]] | None,
+    *,
+    cyrillic: bool,
 ) -> int:
     """The largest number of calls that pair one-to-one with ground-truth calls they satisfy
     (bipartite matching by augmenting paths; at most MAX_CALLS x len(truth) checks)."""
@@ -243,8 +309,9 @@ def _pairing(
             for j, t in enumerate(truth)
             if c.name == t["name"]
             and _bfcl_arguments_match(
-                t["arguments"], c.arguments, required=required.get(c.name, ())
-            )
+                t["arguments"], c.arguments, required=required.get(c.name, ()),
+                schema=None if schemas is None else schemas.get(c.name), cyrillic=cyrillic,
+            )  # fmt: skip
         ]
         for c in calls
     ]
@@ -266,7 +333,7 @@ def _pairing(
 # --- the scorer ---------------------------------------------------------------------------
 
 
-def score_response(response: str, item: Item, *, rules: str) -> Scored:
+def score_response(response: str, item: Item, *, rules: str, cyrillic: bool = False) -> Scored:
     """Scored(extracted=<compact JSON: outcome + calls>, score=1.0 only for "correct").
 
     Per-sample metrics (each averaged over the samples that have it):
@@ -274,14 +341,17 @@ def score_response(response: str, item: Item, *, rules: str) -> Scored:
       function_name_accuracy  right function name(s), on items that expect a specific call
       args_exact_match        right arguments, on items whose function name(s) were right
       correct_no_call_rate    no call made, on items that expect none
+    `cyrillic`: Cyrillic values also match their romanisations (benchmarks written in Cyrillic).
     """
-    parsed = parse_calls(response)
+    parsed = _parse(response, rules)
     expected = item.fields["expected"]
     calls = parsed.calls
     if rules == "tucan":
-        outcome = outcome_tucan(parsed.kind, calls, expected)
+        outcome = outcome_tucan(parsed.kind, calls, expected, cyrillic=cyrillic)
     else:
-        outcome, _ = outcome_bfcl(parsed.kind, calls, expected, _required(item))
+        outcome, _ = outcome_bfcl(
+            parsed.kind, calls, expected, _required(item), _schemas(item), cyrillic=cyrillic
+        )
     metrics = {"parse_rate": 0.0 if parsed.kind == MALFORMED else 1.0}
     if expected["kind"] == EXPECT_NO_CALL:
         metrics["correct_no_call_rate"] = 1.0 if outcome == CORRECT else 0.0
@@ -299,6 +369,21 @@ def score_response(response: str, item: Item, *, rules: str) -> Scored:
     return Scored(extracted=extracted, score=1.0 if outcome == CORRECT else 0.0, metrics=metrics)
 
 
+def _parse(response: str, rules: str) -> Parsed:
+    """TUCAN reads the first call block only, so a broken later block does not count there."""
+    return parse_calls(response, first_block_only=rules == "tucan")
+
+
+def _schemas(item: Item) -> dict[str, frozenset[str]]:
+    """The parameter names of every function offered to the model, by function name (a call of
+    a function that was not offered has no schema to check; its name is wrong anyway)."""
+    out: dict[str, frozenset[str]] = {}
+    for function in item.fields.get("functions", ()):
+        properties = (function.get("parameters") or {}).get("properties") or {}
+        out[function.get("name", "")] = frozenset(map(str, properties))
+    return out
+
+
 def _required(item: Item) -> dict[str, Sequence[str]]:
     out: dict[str, Sequence[str]] = {}
     for function in item.fields.get("functions", ()):
@@ -312,10 +397,12 @@ def _required(item: Item) -> dict[str, Sequence[str]]:
 RESAMPLES = 1000
 
 
-def call_counts(response: str, item: Item, *, rules: str) -> tuple[int, int, int]:
+def call_counts(
+    response: str, item: Item, *, rules: str, cyrillic: bool = False
+) -> tuple[int, int, int]:
     """(calls made, calls expected, calls made that pair with an expected call) for one item.
     TUCAN counts its first call only; "any call" items expect one call, satisfied by any."""
-    parsed = parse_calls(response)
+    parsed = _parse(response, rules)
     expected = item.fields["expected"]
     calls = parsed.calls if parsed.kind == CALLS else ()
     if rules == "tucan":
@@ -326,16 +413,22 @@ def call_counts(response: str, item: Item, *, rules: str) -> tuple[int, int, int
     if expected["kind"] == EXPECT_ANY_CALL:
         return len(calls), 1, 1
     if rules == "tucan":
-        good = outcome_tucan(parsed.kind, calls, expected) == CORRECT
+        good = outcome_tucan(parsed.kind, calls, expected, cyrillic=cyrillic) == CORRECT
         return len(calls), wanted, int(good)
-    _, matched = outcome_bfcl(parsed.kind, calls, expected, _required(item))
+    _, matched = outcome_bfcl(
+        parsed.kind, calls, expected, _required(item), _schemas(item), cyrillic=cyrillic
+    )
     return len(calls), wanted, matched
 
 
-def corpus_metrics(pairs: Sequence[tuple[Item, str]], *, rules: str) -> dict[str, CorpusScore]:
+def corpus_metrics(
+    pairs: Sequence[tuple[Item, str]], *, rules: str, cyrillic: bool = False
+) -> dict[str, CorpusScore]:
     """Micro-averaged call precision (matched / made) and recall (matched / expected) over the
     unit, with a percentile bootstrap CI over items (1000 resamples, seed 0)."""
-    counts = [call_counts(response, item, rules=rules) for item, response in pairs]
+    counts = [
+        call_counts(response, item, rules=rules, cyrillic=cyrillic) for item, response in pairs
+    ]
     out = {}
     for name, denominator in (("call_precision", 0), ("call_recall", 1)):
         pairs_nd = [(c[2], c[denominator]) for c in counts]

@@ -55,24 +55,29 @@ _NAME_TO_CATEGORY = {
 _NAME_ALTERNATIVES = "|".join(
     re.escape(name) for name in sorted(_NAME_TO_CATEGORY, key=len, reverse=True)
 )
-_MARKUP = r"[*_`\"']*"
+# Linear time: the text's runs of spaces and tabs are first collapsed to one space (so no two
+# space runs can compete for the same characters), and every repetition is possessive (`*+`:
+# once taken, never given back). A response of 100,000 spaces parses in milliseconds.
+_MARKUP = r"[*_`\"']*+"
 _LINE = re.compile(
-    rf"^[ \t>#\-•·]*(?:\d+[.)][ \t]+)?{_MARKUP}(?P<name>{_NAME_ALTERNATIVES}){_MARKUP}"
-    rf"[ \t]*(?:\([^)\n]*\))?[ \t]*{_MARKUP}[ \t]*[:=](?P<value>[^\n]*)$",
+    rf"^[ >#\-•·]*+(?:\d++[.)] ?)?{_MARKUP}(?P<name>{_NAME_ALTERNATIVES}){_MARKUP}"
+    rf" ?(?:\([^)\n]*+\))? ?{_MARKUP} ?[:=](?P<value>[^\n]*+)$",
     re.IGNORECASE | re.MULTILINE,
 )
+_HORIZONTAL_SPACE = re.compile(r"[^\S\n]+")
 _DIGIT = re.compile(r"\d")
 # "overdose: 1, eating disorder: 0; self-harm: 2" on one line: a separator right before another
 # category name and its colon starts a new label line ("<0, 1 or 2>" is not split).
 _INLINE_SEPARATOR = re.compile(
-    rf"[ \t]*[,;|][ \t]*(?={_MARKUP}(?:{_NAME_ALTERNATIVES}){_MARKUP}[ \t]*[:=(])", re.IGNORECASE
+    rf" ?[,;|] ?(?={_MARKUP}(?:{_NAME_ALTERNATIVES}){_MARKUP} ?[:=(])", re.IGNORECASE
 )
 
 
 def parse_labels(response: str) -> dict[str, int]:
     """The labels found in `response`, by category; a category without a valid line is absent."""
     labels: dict[str, int] = {}
-    text = _INLINE_SEPARATOR.sub("\n", unicodedata.normalize("NFKC", response))
+    text = _HORIZONTAL_SPACE.sub(" ", unicodedata.normalize("NFKC", response))
+    text = _INLINE_SEPARATOR.sub("\n", text)
     for match in _LINE.finditer(text):
         category = _NAME_TO_CATEGORY[match["name"].casefold()]
         digits = _DIGIT.findall(match["value"])

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 
 from xbench.spec import Item, Scored
 
@@ -80,9 +80,12 @@ def normalize_number(text: str) -> str:
         value = Decimal(text.replace(",", ""))
     except InvalidOperation:
         raise ValueError(f"not a number: {text!r}") from None
-    if value == value.to_integral_value():
-        return str(int(value))
-    return format(value.normalize(), "f")
+    # Exact at any length: Decimal arithmetic with enough precision for every digit, and no
+    # str(int(...)) (int() refuses more than 4,300 digits).
+    with localcontext(prec=len(text) + 2):
+        if value == 0:
+            return "0"
+        return format(value.normalize(), "f")
 
 
 def score_response(

@@ -12,7 +12,11 @@ the content language (English for the questions translated into English).
   on the localized "A:" token.
 
 Extraction: the text after the last answer marker (the localized "The answer is" or the English
-one, case-insensitive), else the whole response; then its first non-empty line.
+one, case-insensitive), else the whole response; separators right after the marker (":",
+full-width "：", markdown emphasis, spaces and line breaks, CRLF included) are skipped, so
+"The answer is:\n\n  Erik Cowie" and "**The answer is:** Friends" give the answer, as
+upstream's later `eval.py` does; then the first non-empty line, without markdown emphasis
+around it.
 """
 
 from __future__ import annotations
@@ -114,15 +118,32 @@ def stop_sequences(language: str) -> tuple[str, ...]:
 
 @functools.cache
 def _markers(language: str) -> re.Pattern[str]:
-    phrases = dict.fromkeys((LANGUAGES[language].answer_phrase, ENGLISH.answer_phrase))
+    # A phrase's own colon ("Ответ:") is one of the separators, so "Ответ：" matches too.
+    phrases = dict.fromkeys(
+        p.rstrip(":") for p in (LANGUAGES[language].answer_phrase, ENGLISH.answer_phrase)
+    )
     return re.compile("|".join(f"(?i:{re.escape(p)})" for p in phrases))
 
 
+# What may stand between an answer marker and the answer: colons (ASCII and full-width),
+# markdown emphasis and any whitespace, line breaks included.
+_AFTER_MARKER = " \t\r\n\u00a0\u3000:：*_"
+_EMPHASIS = "*_"
+
+
 def extract_answer(response: str, language: str) -> str:
-    """The text after the last answer marker (else the response): its first non-empty line."""
-    matches = list(_markers(language).finditer(response))
-    tail = response[matches[-1].end() :] if matches else response
-    return next((line.strip() for line in tail.splitlines() if line.strip()), "")
+    """The text after the last answer marker (else the response), separators skipped: its
+    first non-empty line, without the markdown emphasis around it."""
+    last = None
+    for last in _markers(language).finditer(response):
+        pass
+    tail = response[last.end() :] if last else response
+    tail = tail.lstrip(_AFTER_MARKER)
+    for line in tail.splitlines():
+        answer = line.strip().strip(_EMPHASIS).strip()
+        if answer:
+            return answer
+    return ""
 
 
 def reference_response(item: Item, *, language: str) -> str:

@@ -38,7 +38,15 @@ def spec(name: str) -> TaskSpec:
 
 
 def item(expected, *, functions=None, question="?", messages=None) -> Item:
-    functions = functions if functions is not None else [{"name": "f", "parameters": {}}]
+    """An item; by default its functions' schemas have exactly the expected parameters."""
+    if functions is None:
+        schemas: dict[str, set[str]] = {"f": set()}
+        for call in expected.get("calls", ()):
+            schemas.setdefault(call["name"], set()).update(call["arguments"])
+        functions = [
+            {"name": name, "parameters": {"type": "object", "properties": {p: {} for p in params}}}
+            for name, params in schemas.items()
+        ]
     fields = {"functions": functions, "expected": expected, "messages": messages or []}
     return Item(item_key="0", question=question, gold="", fields=MappingProxyType(fields))
 
@@ -87,7 +95,7 @@ def test_variant_fields(name):
 def test_scoring_case(case):
     s = spec("tucan.bul_Cyrl" if case["rules"] == "tucan" else "bfcl_simple.eng_Latn")
     expected = {**case["expected"], "allowed_values": case["rules"] == "bfcl"}
-    scored = s.score(case["response"], item(expected))
+    scored = s.score(case["response"], item(expected, functions=case.get("functions")))
     extracted = json.loads(scored.extracted)
     assert extracted["outcome"] == case["outcome"], case["note"]
     assert scored.score == (1.0 if case["outcome"] == "correct" else 0.0)
@@ -143,8 +151,8 @@ def test_value_normalisation_keeps_every_script():
     for text in ("القاهرة", "Пловдив", "東京", "ъ", "...", "-"):
         assert normalize_text(text, bfcl=True)
         assert normalize_text(text)
-    assert normalize_text("ＳＯＦＩＡ") == normalize_text("София") == "sofia"
-    assert values_match("Стара Загора", "stara zagora")
+    assert normalize_text("ＳＯＦＩＡ") == normalize_text("София", cyrillic=True) == "sofia"
+    assert values_match("Стара Загора", "stara zagora", cyrillic=True)
     assert not values_match("القاهرة", "دبي", bfcl=True)
     assert values_match(20, "20.0") and not values_match(True, 1)
 
@@ -293,8 +301,9 @@ def test_bfcl_reference_answers_score(shared_data, category):
     s = spec(f"bfcl_{category}.eng_Latn")
     items = s.load(LoadContext(data_dir=shared_data))
     wrong = [i.item_key for i in items if s.score(s.reference_response(i), i).score != 1.0]
-    # One upstream ground truth names a parameter that is not in the schema (data card).
-    assert wrong == (["live_multiple_964-207-0"] if category == "live_multiple" else [])
+    # Two upstream ground truths require a parameter that is not in the schema (data card).
+    unanswerable = ["live_multiple_862-181-3", "live_multiple_964-207-0"]
+    assert wrong == (unanswerable if category == "live_multiple" else [])
 
 
 def test_arabic_fork_answer_fixes(shared_data, tmp_path):
