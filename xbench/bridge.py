@@ -26,7 +26,7 @@ from .models import MissingResponse  # noqa: E402
 from .spec import Item, TaskSpec  # noqa: E402
 
 logging.getLogger("lm_eval").setLevel(logging.ERROR)
-METRIC = "acc"
+METRIC = "generated"  # the one (unused) metric lm-eval computes per task
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,6 @@ def _config(
     max_gen_toks: int | None,
     template_tokenizer: Any = None,
 ) -> dict[str, Any]:
-    by_key = {item.item_key: item for item in items}
     docs = _docs(spec, items, num_fewshot, template_tokenizer)
     return {
         "task": spec.name,
@@ -168,9 +167,9 @@ def _config(
             "do_sample": False,
             "temperature": 0.0,
         },
-        "process_results": lambda doc, results: {
-            METRIC: spec.score(results[0], by_key[doc["item_key"]]).score
-        },
+        # xbench scores each response once, in the runner, where a failing scorer becomes
+        # that sample's error. lm-eval wants one metric per task: "a response came back".
+        "process_results": lambda doc, results: {METRIC: 1.0},
         "metric_list": [{"metric": METRIC, "aggregation": "mean", "higher_is_better": True}],
         "metadata": {"version": spec.version},
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import platform
 import subprocess
 import sys
@@ -16,13 +17,19 @@ from typing import TYPE_CHECKING, Any
 
 from . import __version__, metrics, models, plugins, settings
 from .errors import RunFailed, XbenchError
-from .spec import DataError, Item, LoadContext, TaskSpec
+from .plugins import PluginError
+from .spec import DataError, Item, LoadContext, Scored, TaskSpec
 from .store import SampleRow, Store, UnitScore
 
 if TYPE_CHECKING:
     from .bridge import Generation
 
 DEFAULT_MODEL = "smollm2-135m"
+# Responses longer than this many characters are cut before they are scored and stored; the
+# sample records its full length (`response_chars`). 256 Ki characters is far beyond any
+# benchmark answer (a 32k-token reasoning trace is ~130k characters) and keeps a runaway
+# generation (a 100 MB response) from costing minutes of scoring and a leaderboard tab.
+MAX_RESPONSE_CHARS = 262_144
 
 
 @dataclass(frozen=True)
@@ -52,10 +59,14 @@ def run(
     """Evaluate `model` on `tasks` and store the run, every task-language score and every
     sample. Rerunning the same arguments after a crash resumes the unfinished run."""
     # 1. Resolve everything that can be wrong before any model loads.
-    specs = plugins.load_registry(plugin_paths).select(tasks, languages)
+    check_arguments(
+        limit=limit, num_fewshot=num_fewshot, batch_size=batch_size, max_gen_toks=max_gen_toks,
+        bootstrap_resamples=bootstrap_resamples,
+    )  # fmt: skip
+    registry = plugins.load_registry(plugin_paths)
+    specs = [_guarded(s, registry.origin[s.name]) for s in registry.select(tasks, languages)]
+    origin = {s.name: registry.origin[s.name] for s in specs}
     model_spec = models.resolve(model)
-    if limit is not None and limit < 1:
-        raise XbenchError(f"--limit must be a positive number of items, not {limit}")
     for spec in specs:
         if num_fewshot > spec.max_fewshot:
             raise XbenchError(
@@ -63,7 +74,7 @@ def run(
             )
     context = LoadContext(data_dir=settings.data_dir(data_dir))
     settings.go_offline_unless(context.data_dir is None or model_spec.needs_hub)
-    items = {spec.name: _load(spec, context, limit) for spec in specs}
+    items = {spec.name: _load(spec, context, limit, plugin=origin[spec.name]) for spec in specs}
 
     args = {
         "model": model, "tasks": [s.name for s in specs], "limit": limit,
@@ -104,18 +115,26 @@ def run(
                 )  # fmt: skip
                 units, rows = _score(
                     spec, items[spec.name], generations, time.perf_counter() - started,
-                    resamples=bootstrap_resamples,
+                    resamples=bootstrap_resamples, plugin=origin[spec.name],
                 )  # fmt: skip
                 store.save_unit(run_id, units, rows)
-    except (KeyboardInterrupt, Exception) as exc:
-        cause = (
-            "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
-        )
-        store.finish_run(run_id, "failed", cause)
+    except BaseException as exc:  # SystemExit too: a run is never left "running"
         if isinstance(exc, KeyboardInterrupt):
+            cause = "interrupted"
+        elif isinstance(exc, XbenchError):
+            cause = str(exc)
+        elif isinstance(exc, SystemExit):
+            cause = f"something called sys.exit({exc.code!r}) during the run"
+        else:
+            cause = _cause(exc)
+        store.finish_run(run_id, "failed", cause)
+        if isinstance(exc, KeyboardInterrupt | XbenchError):
             raise
-        if isinstance(exc, XbenchError):
-            raise
+        if isinstance(exc, SystemExit):
+            raise RunFailed(
+                f"run {run_id} failed: {cause} (a plugin or library tried to exit); units "
+                "finished before it are stored, rerun the same command to resume"
+            ) from None
         raise RunFailed(
             f"run {run_id} failed: {cause}; units finished before it are stored, rerun the same "
             "command to resume"
@@ -124,11 +143,81 @@ def run(
     return RunResult(run_id, resumed, store.scores(run_id), store.path)
 
 
-def _load(spec: TaskSpec, context: LoadContext, limit: int | None) -> list[Any]:
+def check_arguments(
+    *,
+    limit: int | None,
+    num_fewshot: int,
+    batch_size: int | str,
+    max_gen_toks: int | None,
+    bootstrap_resamples: int,
+) -> None:
+    """Numbers that make no sense fail here, before anything runs (the CLI and the API)."""
+
+    def whole(value: Any) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool)
+
+    if limit is not None and (not whole(limit) or limit < 1):
+        raise XbenchError(f"--limit must be a positive number of items, not {limit!r}")
+    if not whole(num_fewshot) or num_fewshot < 0:
+        raise XbenchError(f"--num-fewshot must be 0 or more, not {num_fewshot!r}")
+    if max_gen_toks is not None and (not whole(max_gen_toks) or max_gen_toks < 1):
+        raise XbenchError(f"--max-gen-toks must be a positive number of tokens, not {max_gen_toks!r}")
+    if not whole(bootstrap_resamples) or bootstrap_resamples < 1:
+        raise XbenchError(
+            f"--bootstrap-resamples must be 1 or more (1000 is the default), not {bootstrap_resamples!r}"
+        )
+    valid_batch = (whole(batch_size) and batch_size >= 1) or (
+        isinstance(batch_size, str)
+        and (batch_size == "auto" or (batch_size.startswith("auto:") and batch_size[5:].isdigit()
+                                      and int(batch_size[5:]) >= 1))
+    )  # fmt: skip
+    if not valid_batch:
+        raise XbenchError(
+            f"--batch-size must be a positive number, 'auto' or 'auto:N', not {batch_size!r}"
+        )
+
+
+def _guarded(spec: TaskSpec, plugin: str) -> TaskSpec:
+    """The spec with its `render` checked: a prompt that is not text, or a render that
+    raises, stops the run with an error naming the plugin (lm-eval would fail obscurely)."""
+    render = spec.render
+
+    def checked_render(item: Item, num_fewshot: int) -> str:
+        try:
+            prompt = render(item, num_fewshot)
+        except Exception as exc:
+            raise PluginError(
+                f"plugin {plugin}: render of {spec.name} failed on item {item.item_key!r}: "
+                f"{_cause(exc)}; fix the plugin"
+            ) from None
+        if not isinstance(prompt, str):
+            raise PluginError(
+                f"plugin {plugin}: render of {spec.name} returned {type(prompt).__name__} for "
+                f"item {item.item_key!r}; it must return the prompt text, fix the plugin"
+            )
+        return prompt
+
+    return replace(spec, render=checked_render)
+
+
+def _load(spec: TaskSpec, context: LoadContext, limit: int | None, *, plugin: str) -> list[Any]:
     try:
         items = list(spec.load(context))
     except DataError as exc:
         raise XbenchError(f"{spec.name}: {exc}") from exc
+    except (Exception, SystemExit) as exc:  # a plugin bug, or data it did not expect
+        what = f"called sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else _cause(exc)
+        raise PluginError(
+            f"plugin {plugin}: the loader of {spec.name} failed: {what}; check --data-dir "
+            "(see the data card) or fix the plugin"
+        ) from None
+    if not items:
+        raise XbenchError(
+            f"plugin {plugin}: the loader of {spec.name} returned no items; check --data-dir "
+            "(see the data card) or fix the plugin"
+        )
+    if not all(isinstance(item, Item) for item in items):
+        raise PluginError(f"plugin {plugin}: the loader of {spec.name} must return xbench.Item objects")
     keys = [item.item_key for item in items]
     if len(set(keys)) != len(keys):
         raise XbenchError(f"{spec.name}: the loader returned duplicate item keys; fix the plugin")
@@ -148,6 +237,7 @@ def _score(
     duration: float,
     *,
     resamples: int,
+    plugin: str = "?",
 ) -> tuple[list[UnitScore], list[SampleRow]]:
     from . import fidelity
 
@@ -156,22 +246,28 @@ def _score(
     rows, checks, scored_samples = [], [], []
     for gen in generations:
         item = by_key[gen.item_key]
-        if gen.error is not None or gen.response is None:
-            rows.append(SampleRow(gen.item_key, gen.prompt, None, None, item.gold, None, gen.error))
+        if gen.error is not None or not isinstance(gen.response, str):
+            error = gen.error or f"the model returned no text ({type(gen.response).__name__})"
+            rows.append(SampleRow(gen.item_key, gen.prompt, None, None, item.gold, None, error))
             continue
-        scored = spec.score(gen.response, item)
+        response, full_length = gen.response, None
+        if len(response) > MAX_RESPONSE_CHARS:
+            response, full_length = response[:MAX_RESPONSE_CHARS], len(response)
+        scored = score_safely(spec, response, item, plugin=plugin)
         if scored.error is not None:  # unscorable: an error with its cause, never a wrong answer
-            rows.append(SampleRow(gen.item_key, gen.prompt, gen.response, scored.extracted,
-                                  item.gold, None, scored.error))  # fmt: skip
+            rows.append(SampleRow(gen.item_key, gen.prompt, response, scored.extracted,
+                                  item.gold, None, scored.error, note=scored.note,
+                                  response_chars=full_length))  # fmt: skip
             continue
         scored_samples.append(scored)
-        check = fidelity.fidelity(gen.response, expected)
+        check = fidelity.fidelity(response, expected)
         checks.append(check)
         rows.append(
             SampleRow(
-                gen.item_key, gen.prompt, gen.response, scored.extracted, item.gold,
+                gen.item_key, gen.prompt, response, scored.extracted, item.gold,
                 scored.score, None, check.detected_language, check.in_expected, check.line_pass,
                 json.dumps(dict(scored.metrics)) if scored.metrics else None,
+                note=scored.note, response_chars=full_length,
             )
         )  # fmt: skip
     answered = [r.score for r in rows if r.score is not None]
@@ -208,21 +304,65 @@ def _score(
             for r in rows
             if r.response is not None and r.error is None
         ]
-        for name, corpus in sorted(spec.corpus_metrics(pairs).items()) if pairs else []:
+        try:
+            corpus_scores = spec.corpus_metrics(pairs) if pairs else {}
+        except (Exception, SystemExit) as exc:
+            raise PluginError(
+                f"plugin {plugin}: the corpus metrics of {spec.name} failed: {_cause(exc)}; "
+                "fix the plugin (units finished before this one are stored)"
+            ) from None
+        for name, corpus in sorted(corpus_scores.items()):
             units.append(replace(unit, metric=name, value=corpus.value, ci_low=corpus.ci_low,
                                  ci_high=corpus.ci_high, value_strict=None, ci_low_strict=None,
                                  ci_high_strict=None, signature=corpus.signature,
                                  primary_metric=primary == name))  # fmt: skip
     if not any(u.primary_metric for u in units):
         if scored_samples:  # there was something to compute it from: the plugin is at fault
-            raise XbenchError(
-                f"{spec.name}: primary metric {primary!r} was not computed; fix the plugin"
+            raise PluginError(
+                f"plugin {plugin}: primary metric {primary!r} of {spec.name} was not computed; fix the plugin"
             )
         # Nothing answered: the primary metric has no value (never a made-up score).
         units.append(replace(unit, metric=primary, value=None, ci_low=None, ci_high=None,
                              value_strict=None, ci_low_strict=None, ci_high_strict=None,
                              primary_metric=True))  # fmt: skip
     return units, rows
+
+
+def score_safely(spec: TaskSpec, response: str, item: Item, *, plugin: str) -> Scored:
+    """The plugin's score of one response. A scorer that raises, or returns something other
+    than a Scored with a finite score, makes that sample an error with the cause; the run goes
+    on. A scorer that tries to exit the process stops the run with a PluginError instead."""
+    try:
+        scored = spec.score(response, item)
+    except (SystemExit, GeneratorExit) as exc:
+        raise PluginError(
+            f"plugin {plugin}: the scorer of {spec.name} called sys.exit({exc.args[0] if exc.args else ''}); "
+            "a scorer must return a Scored, fix the plugin"
+        ) from None
+    except Exception as exc:  # noqa: BLE001 - every scorer failure becomes that sample's error
+        return Scored(extracted=None, score=0.0, error=f"scorer failed: {_cause(exc)}")
+    if not isinstance(scored, Scored):
+        return Scored(
+            extracted=None, score=0.0,
+            error=f"scorer failed: returned {type(scored).__name__}, not a Scored",
+        )  # fmt: skip
+    if scored.error is None and not _finite(scored.score):
+        return Scored(
+            extracted=scored.extracted, score=0.0,
+            error=f"scorer failed: score {scored.score!r} is not a finite number",
+        )  # fmt: skip
+    return scored
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _cause(exc: BaseException) -> str:
+    """`Type: message`, one line, at most 300 characters (a scorer's message may quote the
+    whole response)."""
+    text = " ".join(f"{type(exc).__name__}: {exc}".split())
+    return text if len(text) <= 300 else text[:299] + "…"
 
 
 def _progress(specs: list[TaskSpec], enabled: bool) -> Any:

@@ -42,6 +42,9 @@ class Scored:
     # Set when the response cannot be scored at all (e.g. no parsable label): the sample is
     # stored as an error with this cause, counted in n_errors, and never scored as wrong.
     error: str | None = None
+    # How the scorer read the response, when it did more than take it as it is (e.g. a chat
+    # preamble it stripped: 'stripped preamble "Here is the translation:"'). Stored with the sample.
+    note: str | None = None
 
 
 @dataclass(frozen=True)

