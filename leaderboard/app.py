@@ -9,6 +9,7 @@ a running `xbench run`. Filters live in the URL query, so any view can be shared
 
 from __future__ import annotations
 
+import duckdb
 import streamlit as st
 
 from xbench.errors import XbenchError
@@ -46,17 +47,28 @@ def main() -> None:
     db = common.db_path()
     try:
         has_runs = common.query("has_runs")
-    except XbenchError as exc:  # no file, or an older schema
+    except XbenchError as exc:  # no file, an older or newer schema, a damaged file
         st.title("xbench leaderboard")
-        common.empty_state(f"{exc}")
+        common.empty_state(common.plain(str(exc)))
         return
     if not has_runs:
         st.title("xbench leaderboard")
         common.empty_state(
-            f"The store {db} holds no runs yet. Fill it with: `{FILL_COMMAND} --db {db}`"
+            f"The store {common.plain(str(db))} holds no runs yet. Fill it with: "
+            f"`{FILL_COMMAND} --db {db}`"
         )
         return
-    page.run()
+    try:
+        page.run()
+    except XbenchError as exc:
+        st.error(common.plain(str(exc)))
+    except duckdb.Error as exc:  # damage found only when a page reads that part of the file
+        st.error(
+            common.plain(
+                f"The store {db} could not be read ({type(exc).__name__}: {exc}); it may be "
+                "damaged: restore it from a backup, or move it aside to start a new store."
+            )
+        )
 
 
 main()

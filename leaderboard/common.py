@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -96,6 +97,19 @@ def text_input(label: str, key: str) -> str:
     elif key in st.query_params:
         del st.query_params[key]
     return value
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$=^])")
+
+
+def plain(text: str, limit: int = 300) -> str:
+    """`text` (a URL parameter, a name, an error) made safe inside Streamlit Markdown: every
+    Markdown-active character escaped, so it shows as typed and never becomes a link, an image
+    or formatting; one line, at most `limit` characters."""
+    one_line = " ".join(str(text).split())
+    if len(one_line) > limit:
+        one_line = one_line[: limit - 1] + "…"
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", one_line)
 
 
 def language_label(code: str) -> str:

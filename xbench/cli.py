@@ -18,6 +18,12 @@ def _split(value: str) -> list[str]:
     return [v for v in (x.strip() for x in value.split(",")) if v]
 
 
+def _port(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a TCP port (1-65535)")
+    return int(value)
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", help="DuckDB file (default: $XBENCH_DB or the user data dir)")
 
@@ -73,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
 
     p = sub.add_parser("leaderboard", help="serve the Streamlit leaderboard on loopback")
-    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--port", type=_port, default=8501, help="TCP port, 1-65535 (default 8501)")
     _common(p)
 
     p = sub.add_parser("migrate", help="upgrade a database written by an older xbench")
@@ -126,7 +132,7 @@ def _score_table(scores: Sequence[dict[str, Any]]) -> str:
 def _cmd_run(a: argparse.Namespace) -> int:
     from .runner import run
 
-    batch: int | str = int(a.batch_size) if a.batch_size.isdigit() else a.batch_size
+    batch: int | str = int(a.batch_size) if a.batch_size.strip().isdigit() else a.batch_size
     result = run(
         model=a.model, tasks=a.tasks, languages=a.languages, limit=a.limit,
         num_fewshot=a.num_fewshot, batch_size=batch, max_gen_toks=a.max_gen_toks,
@@ -332,10 +338,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "run":
         signal.signal(signal.SIGTERM, _interrupt)
     try:
-        return COMMANDS[args.command](args)
+        code = COMMANDS[args.command](args)
+        sys.stdout.flush()  # inside the try: a closed pipe surfaces here, not at exit
+        return code
     except XbenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted; rerun the same command to resume", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `xbench results --json | head`: the reader went away; say nothing more. Point stdout
+        # at /dev/null so the interpreter's final flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except Exception as exc:  # noqa: BLE001 - a user never sees a traceback
+        if os.environ.get("XBENCH_DEBUG"):
+            raise
+        print(f"error: {_unexpected(exc, args)}", file=sys.stderr)
+        return 1
+
+
+def _unexpected(exc: BaseException, args: argparse.Namespace) -> str:
+    text = " ".join(str(exc).split())[:300]
+    if type(exc).__module__.startswith(("duckdb", "_duckdb")):
+        from . import settings
+
+        db = settings.db_path(getattr(args, "db", None))
+        return (
+            f"the database {db} could not be read ({type(exc).__name__}: {text}); it may be "
+            "damaged: restore it from a backup, or move it aside to start a new store"
+        )
+    return (
+        f"{type(exc).__name__}: {text} (an xbench bug: please report it with the command you "
+        "ran; XBENCH_DEBUG=1 shows the traceback)"
+    )

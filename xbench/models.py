@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -86,20 +87,49 @@ class GgufPackage:
         target = settings.cache_dir() / "models" / f"{self.name}-{_file_digest(gguf)}"
         if (target / "config.json").exists():
             return target
+        import shutil
+        import tempfile
+
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        tmp = target.with_name(target.name + ".partial")
-        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
-        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-        # transformers de-quantizes GGUF tensors while loading; what remains of the GGUF
-        # "quantizer" only blocks saving, so drop it and save plain safetensors.
-        model.hf_quantizer = None
-        if hasattr(model.config, "quantization_config"):
-            del model.config.quantization_config
-        model.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
-        tmp.rename(target)  # atomic: a killed conversion never leaves a half copy in place
+        # What a killed conversion left behind (hundreds of MB) is removed first, and every
+        # conversion writes into a fresh folder, so nothing stale reaches the final copy.
+        target.parent.mkdir(parents=True, exist_ok=True)
+        for leftover in target.parent.glob(f"{self.name}-*.partial*"):
+            if not _converting(leftover):
+                shutil.rmtree(leftover, ignore_errors=True)
+        tmp = Path(
+            tempfile.mkdtemp(prefix=f"{target.name}.partial-{os.getpid()}-", dir=target.parent)
+        )
+        try:
+            model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+            tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+            # transformers de-quantizes GGUF tensors while loading; what remains of the GGUF
+            # "quantizer" only blocks saving, so drop it and save plain safetensors.
+            model.hf_quantizer = None
+            if hasattr(model.config, "quantization_config"):
+                del model.config.quantization_config
+            model.save_pretrained(tmp)
+            tokenizer.save_pretrained(tmp)
+            tmp.rename(target)  # atomic: a killed conversion never leaves a half copy in place
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
         return target
+
+
+def _converting(folder: Path) -> bool:
+    """Whether the process named in a `<name>.partial-<pid>-...` folder is still converting."""
+    pid = folder.name.rpartition(".partial")[2].strip("-").partition("-")[0]
+    if not pid.isdigit():
+        return False  # an older layout: nobody writes there any more
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return int(pid) != os.getpid()
 
 
 def _file_digest(path: Path) -> str:
@@ -175,6 +205,7 @@ def resolve(spec: str) -> ModelSpec:
             raise XbenchError(
                 f"unknown fake option(s) {sorted(unknown)}; use {sorted(FAKE_OPTIONS)}"
             )
+        _check_fake_options(options, spec)
         return ModelSpec(spec, "fake", options)
     if kind == "predictions" and rest:
         path = Path(rest).expanduser()
@@ -182,6 +213,27 @@ def resolve(spec: str) -> ModelSpec:
             raise XbenchError(f"predictions file {path} not found; pass predictions:<file.jsonl>")
         return ModelSpec(spec, "predictions", target=str(path))
     raise XbenchError(f"unknown model {spec!r}; model kinds: {', '.join(KINDS)}")
+
+
+def _check_fake_options(options: dict[str, str], spec: str) -> None:
+    def number(key: str) -> float | None:
+        if key not in options:
+            return None
+        try:
+            return float(options[key])
+        except ValueError:
+            raise XbenchError(f"fake option {key}={options[key]!r} in {spec!r} is not a number") from None
+
+    accuracy = number("accuracy")
+    if accuracy is not None and not 0 <= accuracy <= 1:
+        raise XbenchError(f"fake option accuracy={options['accuracy']} must be between 0 and 1")
+    sleep = number("sleep")
+    if sleep is not None and not 0 <= sleep < 3600:
+        raise XbenchError(f"fake option sleep={options['sleep']} must be 0 to 3600 seconds")
+    if "fail_after" in options and not options["fail_after"].isdigit():
+        raise XbenchError(
+            f"fake option fail_after={options['fail_after']!r} must be a whole number of requests"
+        )
 
 
 # --- responders: plain functions of (doc, prompt) that the bridge wraps into an lm-eval LM --
@@ -213,34 +265,106 @@ def fake_responder(options: dict[str, str]) -> Callable[[dict[str, Any], str], s
     return respond
 
 
-def predictions_responder(path: Path) -> Callable[[dict[str, Any], str], str]:
-    """Look responses up by (task, language, item_key) in a JSONL file."""
+MAX_JSON_DEPTH = 64  # a predictions line nested deeper than this is refused, not recursed into
+
+
+def read_predictions(path: Path, known_tasks: Collection[str] | None = None) -> dict[tuple[str, str, str], str | None]:
+    """The responses of a predictions file by (task, language, item_key), checked line by line.
+
+    Rules (each broken one is a one-line error naming `file:line`): the file is UTF-8 (a
+    leading UTF-8 byte-order mark is allowed and ignored); each non-blank line is a JSON object
+    with string `task` (a registered task when `known_tasks` is given) and `language`, a string
+    or integer `item_key`, and a `response` that is a string or null (null: no response, stored
+    as an error); no key appears twice; texts are valid Unicode (no lone surrogates)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise XbenchError(f"cannot read predictions file {path}: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise XbenchError(
+            f"{path}:{line}: not UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"
+        ) from None
     from . import languages
 
-    table: dict[tuple[str, str, str], str] = {}
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
+    table: dict[tuple[str, str, str], str | None] = {}
+    first_line: dict[tuple[str, str, str], int] = {}
+    expected = 'each line must be {"task", "language", "item_key", "response"}'
+    for lineno, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+
+        def fail(why: str, lineno: int = lineno) -> XbenchError:
+            return XbenchError(f"{path}:{lineno}: {why}; {expected}")
+
+        if _json_depth(line) > MAX_JSON_DEPTH:
+            raise fail(f"nested deeper than {MAX_JSON_DEPTH} levels")
+        try:
+            row = json.loads(line)
+        except (json.JSONDecodeError, RecursionError, ValueError) as exc:
+            raise fail(f"not JSON ({' '.join(str(exc).split())[:120]})") from None
+        if not isinstance(row, dict):
+            raise fail(f"a JSON {type(row).__name__}, not an object")
+        missing = [k for k in ("task", "language", "item_key", "response") if k not in row]
+        if missing:
+            raise fail(f"missing {', '.join(missing)}")
+        task, language, item_key, response = (row[k] for k in ("task", "language", "item_key", "response"))
+        if not isinstance(task, str) or not isinstance(language, str):
+            raise fail("task and language must be strings")
+        if isinstance(item_key, bool) or not isinstance(item_key, str | int):
+            raise fail("item_key must be a string or an integer")
+        if response is not None and not isinstance(response, str):
+            raise fail("response must be a string or null")
+        for value in (task, language, str(item_key), response or ""):
             try:
-                row = json.loads(line)
-                key = (row["task"], languages.normalize(row["language"]), str(row["item_key"]))
-                response = row["response"]
-            except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                raise XbenchError(
-                    f"{path}:{lineno}: not a predictions line ({type(exc).__name__}: {exc}); each "
-                    'line must be {"task", "language", "item_key", "response"}'
-                ) from None
-            if response is not None and not isinstance(response, str):
-                raise XbenchError(f"{path}:{lineno}: response must be a string or null")
-            if response is not None:
-                table[key] = response
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise fail("holds a lone surrogate (e.g. \\ud800), which is not text") from None
+        if known_tasks is not None and task not in known_tasks:
+            raise fail(f"unknown task {task!r} (see `xbench tasks`)")
+        key = (task, languages.normalize(language), str(item_key))
+        if key in table or key in first_line:
+            raise fail(f"{'/'.join(key)} appears twice (first on line {first_line[key]}); keep one")
+        first_line[key] = lineno
+        table[key] = response
+    return table
+
+
+def _json_depth(line: str) -> int:
+    """The deepest bracket nesting of a JSON line, without parsing it (strings skipped)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in line:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def predictions_responder(path: Path) -> Callable[[dict[str, Any], str], str]:
+    """Look responses up by (task, language, item_key) in a JSONL file (see read_predictions)."""
+    table = read_predictions(path)
 
     def respond(doc: dict[str, Any], prompt: str) -> str:
         key = (doc["task"], doc["language"], doc["item_key"])
-        if key not in table:
-            raise MissingResponse(f"no response in {path.name} for {'/'.join(key)}")
-        return table[key]
+        response = table.get(key)
+        if response is None:
+            why = "null response" if key in table else "no response"
+            raise MissingResponse(f"{why} in {path.name} for {'/'.join(key)}")
+        return response
 
     return respond
 

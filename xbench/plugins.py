@@ -78,8 +78,15 @@ class Registry:
     def select(self, names: Sequence[str], langs: Sequence[str] | None = None) -> list[TaskSpec]:
         """Names may be benchmarks (`mgsm`), tasks (`mgsm_direct`) or variants
         (`mgsm_direct.deu_Latn`). Unknown names or languages raise, listing what exists."""
+        if not [name for name in names if name.strip()]:
+            raise XbenchError(
+                "no task given; pass --tasks with a benchmark, task or variant "
+                f"(benchmarks: {', '.join(self.benchmarks()) or 'none'}; see `xbench tasks`)"
+            )
         chosen: dict[str, TaskSpec] = {}
         for raw in names:
+            if not raw.strip():
+                continue
             name = raw.strip()
             hits = [
                 s for s in self.specs.values()
@@ -117,10 +124,17 @@ def _call_register(module: ModuleType, plugin: str, registry: Registry) -> None:
         hook(registry.register_from(plugin))
     except XbenchError:
         raise
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # sys.exit() in a plugin must not end xbench silently
         raise PluginError(
-            f"plugin {plugin} failed in register_tasks: {type(exc).__name__}: {exc}"
-        ) from exc
+            f"plugin {plugin} failed in register_tasks: {_cause(exc)}; fix or remove the plugin"
+        ) from None
+
+
+def _cause(exc: BaseException) -> str:
+    if isinstance(exc, SystemExit):
+        return f"it called sys.exit({exc.code!r})"
+    text = " ".join(f"{type(exc).__name__}: {exc}".split())
+    return text if len(text) <= 300 else text[:299] + "…"
 
 
 def _import_file(path: Path) -> ModuleType:
@@ -158,10 +172,10 @@ def load_registry(plugin_paths: Sequence[str | Path] = ()) -> Registry:
         plugin = f"{ep.name} ({ep.value})"
         try:
             module = ep.load()
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             raise PluginError(
-                f"plugin {plugin} failed to import: {type(exc).__name__}: {exc}"
-            ) from exc
+                f"plugin {plugin} failed to import: {_cause(exc)}; fix or uninstall it"
+            ) from None
         _call_register(module, plugin, registry)
     for folder in plugin_paths:
         for path in _plugin_files(Path(folder)):
@@ -169,9 +183,7 @@ def load_registry(plugin_paths: Sequence[str | Path] = ()) -> Registry:
                 module = _import_file(path)
             except XbenchError:
                 raise
-            except Exception as exc:
-                raise PluginError(
-                    f"plugin {path} failed to import: {type(exc).__name__}: {exc}"
-                ) from exc
+            except (Exception, SystemExit) as exc:
+                raise PluginError(f"plugin {path} failed to import: {_cause(exc)}") from None
             _call_register(module, str(path), registry)
     return registry

@@ -67,6 +67,9 @@ def run(
     specs = [_guarded(s, registry.origin[s.name]) for s in registry.select(tasks, languages)]
     origin = {s.name: registry.origin[s.name] for s in specs}
     model_spec = models.resolve(model)
+    if model_spec.kind == "predictions":  # every line checked before the run row exists
+        assert model_spec.target is not None
+        models.read_predictions(Path(model_spec.target), known_tasks=registry.tasks())
     for spec in specs:
         if num_fewshot > spec.max_fewshot:
             raise XbenchError(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import random
 import sys
 import time
@@ -308,6 +309,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         """
         ALTER TABLE samples ADD COLUMN note VARCHAR;           -- e.g. a stripped chat preamble
         ALTER TABLE samples ADD COLUMN response_chars BIGINT;  -- full length of a cut response
+        ALTER TABLE runs ADD COLUMN owner VARCHAR;  -- host:pid:start of the process running it
         """,
     ),
 ]
@@ -371,6 +373,38 @@ class SampleRow:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _process_start(pid: int) -> str:
+    """The start time of a process (Linux: /proc/<pid>/stat field 22), so a recycled pid is not
+    mistaken for the process that started a run; "" where it cannot be read."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return ""
+    return "zombie" if fields[0] == "Z" else fields[19]
+
+
+def process_owner() -> str:
+    """host:pid:start of this process: who is running a run."""
+    return f"{platform.node()}:{os.getpid()}:{_process_start(os.getpid())}"
+
+
+def owner_alive(owner: str) -> bool:
+    """Whether the process that wrote `owner` still runs. A process on another host cannot be
+    checked: it counts as gone, so a run killed there can be resumed here."""
+    host, _, rest = owner.partition(":")
+    pid_text, _, start = rest.partition(":")
+    if host != platform.node() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # alive, another user's
+    return _process_start(pid) == start != "zombie"
 
 
 def _one_line(exc: BaseException) -> str:
@@ -598,26 +632,34 @@ class Store:
         """Open a run, or reopen the unfinished run with the same config (resume).
 
         Returns (run_id, resumed)."""
+        owner = process_owner()
         with self.transaction() as con:
             row = con.execute(
-                "SELECT run_id FROM runs WHERE config_hash = ? AND status <> 'completed'"
-                " ORDER BY started_at DESC LIMIT 1",
+                "SELECT run_id, status, owner FROM runs WHERE config_hash = ?"
+                " AND status <> 'completed' ORDER BY started_at DESC LIMIT 1",
                 [config_hash],
             ).fetchone()
             if row:
+                if row[1] == "running" and row[2] not in (None, owner) and owner_alive(row[2]):
+                    pid = row[2].split(":")[1]
+                    raise XbenchError(
+                        f"the same run ({row[0]}) is already running in process {pid} on this "
+                        "machine; wait for it to finish (or stop it), then rerun this command to "
+                        "resume"
+                    )
                 con.execute(
                     "UPDATE runs SET status = 'running', error = NULL, finished_at = NULL,"
-                    " versions = ?, git_hash = ? WHERE run_id = ?",
-                    [json.dumps(versions), git_hash, row[0]],
+                    " versions = ?, git_hash = ?, owner = ? WHERE run_id = ?",
+                    [json.dumps(versions), git_hash, owner, row[0]],
                 )
                 return row[0], True
             run_id = _now().strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
             con.execute(
                 "INSERT INTO runs (run_id, model, args, config_hash, versions, git_hash, tasks,"
-                " status, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?)",
+                " status, started_at, owner) VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)",
                 [
                     run_id, model, json.dumps(args), config_hash, json.dumps(versions),
-                    git_hash, json.dumps(tasks), _now(),
+                    git_hash, json.dumps(tasks), _now(), owner,
                 ],
             )  # fmt: skip
             return run_id, False
@@ -723,24 +765,41 @@ class Store:
             return [dict(zip(cols, row, strict=True)) for row in rel.fetchall()]
 
     def export(self, run_id: str, fmt: str, out: Path) -> int:
-        """Write one row per scored sample (EXPORT_FIELDS). Returns the number of rows."""
+        """Write one row per scored sample (EXPORT_FIELDS). Returns the number of rows.
+        The file appears whole or not at all: rows go to a temporary file next to `out`,
+        renamed over it at the end (a full disk or a killed export leaves no partial file)."""
+        if fmt not in ("jsonl", "csv", "parquet"):
+            raise XbenchError(f"unknown export format {fmt!r}; use jsonl, csv or parquet")
         query = (
             f"SELECT {', '.join('s.' + f if f != 'model' else 'r.model' for f in EXPORT_FIELDS)}"
             " FROM samples s JOIN runs r USING (run_id) WHERE s.run_id = ?"
             " ORDER BY s.benchmark, s.task, s.language, TRY_CAST(s.item_key AS BIGINT), s.item_key"
         )
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with self.connect() as con:
-            rel = con.execute(query, [run_id])
-            rows = rel.fetchall()
-            if fmt == "jsonl":
-                with out.open("w", encoding="utf-8") as fh:
-                    for row in rows:
-                        fh.write(json.dumps(dict(zip(EXPORT_FIELDS, row, strict=True)),
-                                            ensure_ascii=False) + "\n")  # fmt: skip
-            elif fmt in ("csv", "parquet"):
-                rel = con.sql(query.replace("?", "$run_id"), params={"run_id": run_id})
-                (rel.write_csv if fmt == "csv" else rel.write_parquet)(str(out))
-            else:
-                raise XbenchError(f"unknown export format {fmt!r}; use jsonl, csv or parquet")
+        special = out.exists() and not out.is_file()  # /dev/stdout, a fifo: written directly
+        if out.is_dir():
+            raise XbenchError(f"cannot export to {out}: it is a folder; pass a file name with --out")
+        target = out if special else out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.partial")
+        try:
+            if not special:
+                out.parent.mkdir(parents=True, exist_ok=True)
+            with self.connect() as con:
+                rows = con.execute(query, [run_id]).fetchall()
+                if fmt == "jsonl":
+                    with target.open("w", encoding="utf-8") as fh:
+                        for row in rows:
+                            fh.write(json.dumps(dict(zip(EXPORT_FIELDS, row, strict=True)),
+                                                ensure_ascii=False) + "\n")  # fmt: skip
+                else:
+                    rel = con.sql(query.replace("?", "$run_id"), params={"run_id": run_id})
+                    (rel.write_csv if fmt == "csv" else rel.write_parquet)(str(target))
+            if not special:
+                os.replace(target, out)
+        except (OSError, duckdb.IOException) as exc:
+            if not special:
+                target.unlink(missing_ok=True)
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else _one_line(exc)
+            raise XbenchError(
+                f"cannot write the export to {out}: {why}; choose a writable place with free "
+                "space for --out (nothing was written)"
+            ) from None
         return len(rows)

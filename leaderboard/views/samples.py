@@ -28,7 +28,7 @@ def render() -> None:
     runs = common.query("runs")
     asked = {key: st.query_params.get(key) for key in ("run", "unit", "q")}
     if asked["run"] is not None and asked["run"] not in set(runs.run_id):
-        st.warning(f"There is no run `{asked['run']}` in this store; choose one below.")
+        st.warning(f"There is no run {common.plain(asked['run'])} in this store; choose one below.")
     elif asked["run"] is not None:  # a drill-down link: its run decides the model
         st.query_params["model"] = runs.loc[runs.run_id == asked["run"], "model"].iloc[0]
 
@@ -44,8 +44,9 @@ def render() -> None:
     units = common.query("units", run_id)
     if units.empty:
         common.empty_state(
-            f"Run `{run_id}` stored no samples. Fill one with: "
-            f"`xbench run --model {model} --tasks mgsm_native_cot --limit 20`"
+            f"Run {common.plain(run_id)} stored no samples. Fill one with: "
+            f"xbench run \\-\\-model {common.plain(model)} \\-\\-tasks mgsm\\_native\\_cot "
+            "\\-\\-limit 20"
         )
         return
     if (
@@ -53,22 +54,41 @@ def render() -> None:
         and asked["unit"] is not None
         and asked["unit"] not in set(units.task_name)
     ):
-        st.warning(f"Run `{run_id}` has no unit `{asked['unit']}`; choose one below.")
+        st.warning(
+            f"Run {common.plain(run_id)} has no unit {common.plain(asked['unit'])}; choose one below."
+        )
     with right:
         unit = common.choose("Unit (task.language)", list(units.task_name), "unit")
 
     header = common.query("unit", run_id, unit)
     _header(header)
-    search = common.text_input("Search prompts, responses, answers and gold", "q")
+    show_texts = True
+    if bool(header.sensitive.any()):
+        st.warning(CONTENT_WARNING)
+        # Session-only state keyed by unit: a link never reveals, another unit starts hidden.
+        show_texts = st.checkbox("Show texts", value=False, key=f"reveal:{run_id}:{unit}")
+    if show_texts:
+        search = common.text_input("Search prompts, responses, answers and gold", "q")
+    else:
+        # Which hidden sample matches a query would tell what the hidden texts say: searching
+        # a sensitive unit needs the same click as reading it. A link's query waits for it.
+        st.text_input(
+            "Search prompts, responses, answers and gold", value="", disabled=True,
+            help="Search is off while the texts are hidden; tick 'Show texts' to search.",
+        )  # fmt: skip
+        search = ""
     if (run_id, unit, search) != (asked["run"], asked["unit"], asked["q"] or ""):
-        st.query_params["page"] = "1"  # another unit or search starts at its first page
-    _samples(run_id, unit, search, sensitive=bool(header.sensitive.any()))
+        if show_texts:
+            st.query_params["page"] = "1"  # another unit or search starts at its first page
+    _samples(run_id, unit, search, show_texts=show_texts)
 
 
 def _header(header: pd.DataFrame) -> None:
     first = header.iloc[0]
-    st.subheader(f"{first.model} on {first.task_name}")
-    st.caption(f"{first.benchmark} · {first.task} v{first.task_version} · {first.partition}")
+    st.subheader(f"{common.plain(first.model)} on {common.plain(first.task_name)}")
+    st.caption(
+        common.plain(f"{first.benchmark} · {first.task} v{first.task_version} · {first.partition}")
+    )
     cols = st.columns(5)
     cols[0].metric("Language", first.language, help=common.language_label(first.language))
     cols[1].metric(
@@ -79,18 +99,12 @@ def _header(header: pd.DataFrame) -> None:
     for row in header.itertuples():
         ci = "" if pd.isna(row.ci_low) else f"95% CI [{row.ci_low:.3f}, {row.ci_high:.3f}]"
         value = "—" if pd.isna(row.value) else f"{row.value:.3f}"
-        cols[4].metric(row.metric.capitalize(), value, help=ci or "no answered samples")
+        cols[4].metric(common.plain(row.metric.capitalize()), value, help=ci or "no answered samples")
         if ci:
             cols[4].caption(ci)
 
 
-def _samples(run_id: str, unit: str, search: str, *, sensitive: bool) -> None:
-    show_texts = True
-    if sensitive:
-        st.warning(CONTENT_WARNING)
-        # Session-only state keyed by unit: a link never reveals, another unit starts hidden.
-        show_texts = st.checkbox("Show texts", value=False, key=f"reveal:{run_id}:{unit}")
-
+def _samples(run_id: str, unit: str, search: str, *, show_texts: bool) -> None:
     try:
         page = max(int(st.query_params.get("page", "1")), 1)
     except ValueError:
@@ -102,7 +116,9 @@ def _samples(run_id: str, unit: str, search: str, *, sensitive: bool) -> None:
         rows, total = _page(run_id, unit, search, page)
     st.query_params["page"] = str(page)
 
-    found = f"{total} sample{'s' * (total != 1)}" + (f" matching `{search}`" if search else "")
+    found = f"{total} sample{'s' * (total != 1)}" + (
+        f" matching “{common.plain(search, 120)}”" if search else ""
+    )
     prev, info, nxt = st.columns([1, 4, 1])
     prev.button("← Previous", disabled=page <= 1, on_click=_go, args=(page - 1,), key="prev")
     info.caption(f"{found} · page {page} of {pages}")
@@ -132,15 +148,17 @@ def _sample(sample: Any, show_texts: bool) -> None:
             "✓" if sample.score == 1 else ("✗" if sample.score == 0 else f"{sample.score:.2f}")
         )
     lang = sample.detected_language if isinstance(sample.detected_language, str) else "—"
-    with st.expander(f"{sample.item_key} · {verdict} · language {lang}"):
+    with st.expander(f"{common.plain(str(sample.item_key))} · {verdict} · language {lang}"):
         meta = {
             "score": sample.score,
             "detected language": lang,
             "in expected language": sample.in_expected,
         }
-        st.caption(" · ".join(f"{k}: {'—' if pd.isna(v) else v}" for k, v in meta.items()))
+        st.caption(
+            common.plain(" · ".join(f"{k}: {'—' if pd.isna(v) else v}" for k, v in meta.items()))
+        )
         if verdict == "error":
-            st.error(sample.error)
+            st.error(common.plain(sample.error, 1000) if show_texts else "error (cause hidden with the texts)")
         if not show_texts:
             st.caption("Texts hidden (see the content warning above).")
             return

@@ -134,10 +134,8 @@ _EMPHASIS = "*_"
 def extract_answer(response: str, language: str) -> str:
     """The text after the last answer marker (else the response), separators skipped: its
     first non-empty line, without the markdown emphasis around it."""
-    last = None
-    for last in _markers(language).finditer(response):
-        pass
-    tail = response[last.end() :] if last else response
+    matches = list(_markers(language).finditer(response))
+    tail = response[matches[-1].end() :] if matches else response
     tail = tail.lstrip(_AFTER_MARKER)
     for line in tail.splitlines():
         answer = line.strip().strip(_EMPHASIS).strip()

@@ -20,3 +20,10 @@ def open_page(view: str, title: str, /, **params: str) -> AppTest:
     assert not at.exception
     assert at.title[0].value == title
     return at
+
+
+def shown(markdown: str) -> str:
+    """What a reader sees of Streamlit Markdown source: backslash escapes resolved."""
+    import re
+
+    return re.sub(r"\\(.)", r"\1", markdown)

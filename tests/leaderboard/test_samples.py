@@ -8,6 +8,7 @@ import xbench
 from tests.leaderboard import pages
 from xbench_leaderboard import queries
 
+shown = pages.shown
 
 def open_page(**params: str) -> AppTest:
     return pages.open_page("samples", "Samples", **params)
@@ -31,8 +32,8 @@ def test_drill_down_link_shows_the_unit_and_its_samples(app_env):
 
     header = queries.unit(app_env, run, "capitals.deu_Latn").iloc[0]
     metrics = {m.label: m.value for m in at.metric}
-    assert at.subheader[0].value == "fake:accuracy=0.8 on capitals.deu_Latn"
-    assert "capitals v1" in at.caption[0].value
+    assert shown(at.subheader[0].value) == "fake:accuracy=0.8 on capitals.deu_Latn"
+    assert "capitals v1" in shown(at.caption[0].value)
     assert metrics["Language"] == metrics["Prompt language"] == "deu_Latn"
     assert metrics["n"] == "3" and metrics["Errors"] == "0"
     assert metrics["Accuracy"] == f"{header.value:.3f}"
@@ -117,7 +118,7 @@ def test_paging_with_previous_and_next(paged_db, monkeypatch):
     at = open_page()
     keys = lambda: [e.label.split(" · ")[0] for e in at.expander]  # noqa: E731
     assert keys() == [str(i) for i in range(20)]
-    assert "45 samples · page 1 of 3" in [c.value for c in at.caption]
+    assert "45 samples · page 1 of 3" in [shown(c.value) for c in at.caption]
     assert at.button(key="prev").disabled
 
     at.button(key="next").click().run()
@@ -138,11 +139,38 @@ def test_paging_with_previous_and_next(paged_db, monkeypatch):
 
 def test_unknown_run_or_unit_in_the_url_is_a_friendly_message(app_env):
     at = open_page(run="no-such-run", unit="mgsm_direct.eng_Latn")
-    assert "There is no run `no-such-run`" in at.warning[0].value
+    assert "There is no run no-such-run in" in shown(at.warning[0].value)
     assert at.query_params["run"] != "no-such-run"  # a valid run is chosen instead
 
     run = run_of(app_env, "smollm2-135m", "mgsm_direct.eng_Latn")
     at = open_page(run=run, unit="no-such-unit")
-    assert f"Run `{run}` has no unit `no-such-unit`" in at.warning[0].value
+    assert f"Run {run} has no unit no-such-unit;" in shown(at.warning[0].value)
     assert at.query_params["unit"] in {"mgsm_direct.deu_Latn", "mgsm_direct.eng_Latn"}
     assert at.query_params["model"] == "smollm2-135m"
+
+
+def test_url_parameters_are_plain_text_never_markdown(app_env):
+    """A crafted link cannot make the page fetch an image, show a link or format text."""
+    image = "x` ![pixel](http://127.0.0.1:9/p.png) [click](http://127.0.0.1:9/) **bold** `y"
+    at = open_page(run=image)
+    warning = at.warning[0].value
+    assert shown(warning).startswith(f"There is no run {' '.join(image.split())}")
+    for active in ("![", "](", "**", "`"):
+        assert active not in warning.replace("\\" + active[0], "")  # every one escaped
+    run = run_of(app_env, "fake:accuracy=0.3", "mgsm_native_cot.eng_Latn")
+    at = open_page(run=run, unit="mgsm_native_cot.eng_Latn", q="[a](http://127.0.0.1:9/)")
+    found = next(c.value for c in at.caption if "matching" in c.value)
+    assert "](" not in found and "\\]\\(" in found
+
+
+def test_search_of_a_sensitive_unit_needs_the_click(app_env):
+    """Which hidden sample matches a query would reveal the hidden texts."""
+    run = run_of(app_env, "fake:accuracy=0.8", "moodcheck.jpn_Jpan")
+    unit = "moodcheck.jpn_Jpan"
+    at = open_page(run=run, unit=unit, q="穏やか")
+    assert len(at.expander) == 2  # the query is not applied: every sample, no match shown
+    assert not any("matching" in c.value for c in at.caption)
+    assert at.text_input[0].disabled
+    at.checkbox(key=f"reveal:{run}:{unit}").check().run()
+    at.text_input(key="w_q").input("day 0 was").run()
+    assert [e.label.split(" · ")[0] for e in at.expander] == ["0"]
