@@ -24,6 +24,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -161,7 +162,9 @@ def _call_from_json(value: Any) -> Call:
 
 
 def _calls_from_python(text: str) -> list[Call]:
-    tree = ast.parse(text, mode="eval").body
+    with warnings.catch_warnings():  # "1e309f" and the like: a SyntaxWarning, not our output
+        warnings.simplefilter("ignore", SyntaxWarning)
+        tree = ast.parse(text, mode="eval").body
     nodes = tree.elts if isinstance(tree, (ast.List, ast.Tuple)) else [tree]
     return [_call_from_node(node) for node in nodes]
 

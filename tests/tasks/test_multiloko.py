@@ -477,3 +477,22 @@ def test_smollm2_answers_real_items(real_data, tmp_path):
             "SELECT language, response FROM samples WHERE run_id = ?", [result.run_id]
         ).fetchall()
     assert len(rows) == 4 and all(response and response.strip() for _, response in rows)
+
+
+# --- answer markers followed by separators (every language) ------------------------------
+
+SEPARATED = [
+    "{m}:\n{a}", "{m}:\n\n  {a}", "{m}： {a}", "{m}:\r\n{a}\r\n", "**{m}:** {a}", "{m} **{a}**",
+    "{m}:\n\n**{a}**", "Reasoning first.\n{m}:\n{a}\nMore text.", "{m}\u3000{a}", "{m}\n{a}",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+@pytest.mark.parametrize("layout", SEPARATED)
+def test_answer_after_a_marker_colon_or_line_break(language, layout):
+    """The later reference extracts the answer from "The answer is:\\nFriends"; a colon is
+    never the answer, in any language, with the localized or the English marker."""
+    answer = "Erik Cowie"
+    for marker in (LANGUAGES[language].answer_phrase, "The answer is"):
+        response = layout.format(m=marker.rstrip(":"), a=answer)
+        assert extract_answer(response, language) == answer, (marker, response)
