@@ -75,6 +75,9 @@ def run(
             raise XbenchError(
                 f"{spec.name} has {spec.max_fewshot} few-shot exemplars; --num-fewshot {num_fewshot} is too many"
             )
+    db_path = settings.db_path(db)
+    if db_path.exists():  # a newer, damaged or locked store says so before data loads
+        Store(db_path)
     context = LoadContext(data_dir=settings.data_dir(data_dir))
     settings.go_offline_unless(context.data_dir is None or model_spec.needs_hub)
     items = {spec.name: _load(spec, context, limit, plugin=origin[spec.name]) for spec in specs}
@@ -86,7 +89,7 @@ def run(
         "data_dir": str(context.data_dir) if context.data_dir else None,
     }  # fmt: skip
     config_hash = _hash({**args, "versions": {s.name: s.version for s in specs}})
-    store = Store(settings.db_path(db))
+    store = Store(db_path)
     run_id, resumed = store.start_run(
         model=model,
         args={**args, "batch_size": batch_size, "plugin_paths": [str(p) for p in plugin_paths]},

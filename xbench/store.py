@@ -557,7 +557,10 @@ class Store:
         if isinstance(exc, duckdb.IOException) and any(
             hint in text for hint in ("No space left", "Read-only file system", "Permission denied")
         ):
-            return XbenchError(f"cannot open the database {self.path}: {_one_line(exc)}")
+            return XbenchError(
+                f"cannot open the database {self.path}: {_one_line(exc)}; free space or fix "
+                "the folder's permissions (or choose another place with --db), then rerun"
+            )
         return self._damaged(exc)
 
     @contextmanager
@@ -796,7 +799,10 @@ class Store:
                 os.replace(target, out)
         except (OSError, duckdb.IOException) as exc:
             if not special:
-                target.unlink(missing_ok=True)
+                try:
+                    target.unlink(missing_ok=True)
+                except OSError:
+                    pass  # it was never created (e.g. its folder is a file)
             why = exc.strerror if isinstance(exc, OSError) and exc.strerror else _one_line(exc)
             raise XbenchError(
                 f"cannot write the export to {out}: {why}; choose a writable place with free "
