@@ -77,7 +77,7 @@ def render() -> None:
 def _status(run: pd.Series) -> None:
     started = f"started {run.started_at:%Y-%m-%d %H:%M:%S}"
     if run.status == "failed":
-        st.error(f"**Failed** ({started}): {run.error}")
+        st.error(f"**Failed** ({started}): {common.plain(str(run.error), 2000)}")
     elif run.status == "running":
         st.info(f"**Running** ({started}) — or interrupted: rerunning the same command resumes it.")
     else:

@@ -60,7 +60,7 @@ def test_predictions_file_lookup_missing_item_and_corrupt_line(tmp_path):
     with pytest.raises(models.MissingResponse, match="mgsm_direct/deu_Latn/1"):
         respond({**doc, "item_key": "1"}, "")
     path.write_text(json.dumps(rows[0]) + "\n{not json\n")
-    with pytest.raises(XbenchError, match=f"{path}:2: not a predictions line"):
+    with pytest.raises(XbenchError, match=f"{path}:2: not JSON"):
         models.predictions_responder(path)
 
 

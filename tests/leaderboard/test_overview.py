@@ -107,3 +107,28 @@ def test_the_app_opens_on_the_overview(app_env):
     assert not at.exception
     assert at.title[0].value == "Overview"
     assert set(at.dataframe[0].value.index) == {LOW, HIGH, SMOL}
+
+
+@pytest.mark.parametrize("damage", ["truncated", "not a database", "newer schema"])
+def test_a_damaged_or_newer_store_is_one_message_not_an_exception(app_env, tmp_path, monkeypatch, damage):
+    import shutil
+
+    from xbench.store import MIGRATIONS
+
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(app_env, db)
+    if damage == "truncated":
+        db.write_bytes(db.read_bytes()[:20_000])
+    elif damage == "not a database":
+        db.write_bytes(b"not duckdb at all" * 200)
+    else:
+        con = duckdb.connect(str(db))
+        con.execute("INSERT INTO migrations VALUES (?, 'future', now())", [MIGRATIONS[-1][0] + 1])
+        con.close()
+    monkeypatch.setenv("XBENCH_DB", str(db))
+    st.cache_data.clear()
+    at = AppTest.from_file(str(REPO / "leaderboard" / "app.py"), default_timeout=60).run()
+    assert not at.exception
+    message = pages.shown(at.info[0].value)
+    assert str(db) in message
+    assert ("newer xbench" if damage == "newer schema" else "damaged") in message
