@@ -222,7 +222,9 @@ def _check_fake_options(options: dict[str, str], spec: str) -> None:
         try:
             return float(options[key])
         except ValueError:
-            raise XbenchError(f"fake option {key}={options[key]!r} in {spec!r} is not a number") from None
+            raise XbenchError(
+                f"fake option {key}={options[key]!r} in {spec!r} is not a number"
+            ) from None
 
     accuracy = number("accuracy")
     if accuracy is not None and not 0 <= accuracy <= 1:
@@ -268,7 +270,9 @@ def fake_responder(options: dict[str, str]) -> Callable[[dict[str, Any], str], s
 MAX_JSON_DEPTH = 64  # a predictions line nested deeper than this is refused, not recursed into
 
 
-def read_predictions(path: Path, known_tasks: Collection[str] | None = None) -> dict[tuple[str, str, str], str | None]:
+def read_predictions(
+    path: Path, known_tasks: Collection[str] | None = None
+) -> dict[tuple[str, str, str], str | None]:
     """The responses of a predictions file by (task, language, item_key), checked line by line.
 
     Rules (each broken one is a one-line error naming `file:line`): the file is UTF-8 (a
@@ -310,7 +314,9 @@ def read_predictions(path: Path, known_tasks: Collection[str] | None = None) -> 
         missing = [k for k in ("task", "language", "item_key", "response") if k not in row]
         if missing:
             raise fail(f"missing {', '.join(missing)}")
-        task, language, item_key, response = (row[k] for k in ("task", "language", "item_key", "response"))
+        task, language, item_key, response = (
+            row[k] for k in ("task", "language", "item_key", "response")
+        )
         if not isinstance(task, str) or not isinstance(language, str):
             raise fail("task and language must be strings")
         if isinstance(item_key, bool) or not isinstance(item_key, str | int):

@@ -167,7 +167,9 @@ def check_arguments(
     if not whole(num_fewshot) or num_fewshot < 0:
         raise XbenchError(f"--num-fewshot must be 0 or more, not {num_fewshot!r}")
     if max_gen_toks is not None and (not whole(max_gen_toks) or max_gen_toks < 1):
-        raise XbenchError(f"--max-gen-toks must be a positive number of tokens, not {max_gen_toks!r}")
+        raise XbenchError(
+            f"--max-gen-toks must be a positive number of tokens, not {max_gen_toks!r}"
+        )
     if not whole(bootstrap_resamples) or bootstrap_resamples < 1:
         raise XbenchError(
             f"--bootstrap-resamples must be 1 or more (1000 is the default), not {bootstrap_resamples!r}"
@@ -223,7 +225,9 @@ def _load(spec: TaskSpec, context: LoadContext, limit: int | None, *, plugin: st
             "(see the data card) or fix the plugin"
         )
     if not all(isinstance(item, Item) for item in items):
-        raise PluginError(f"plugin {plugin}: the loader of {spec.name} must return xbench.Item objects")
+        raise PluginError(
+            f"plugin {plugin}: the loader of {spec.name} must return xbench.Item objects"
+        )
     keys = [item.item_key for item in items]
     if len(set(keys)) != len(keys):
         raise XbenchError(f"{spec.name}: the loader returned duplicate item keys; fix the plugin")

@@ -780,7 +780,9 @@ class Store:
         )
         special = out.exists() and not out.is_file()  # /dev/stdout, a fifo: written directly
         if out.is_dir():
-            raise XbenchError(f"cannot export to {out}: it is a folder; pass a file name with --out")
+            raise XbenchError(
+                f"cannot export to {out}: it is a folder; pass a file name with --out"
+            )
         target = out if special else out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.partial")
         try:
             if not special:

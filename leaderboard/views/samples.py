@@ -99,7 +99,9 @@ def _header(header: pd.DataFrame) -> None:
     for row in header.itertuples():
         ci = "" if pd.isna(row.ci_low) else f"95% CI [{row.ci_low:.3f}, {row.ci_high:.3f}]"
         value = "—" if pd.isna(row.value) else f"{row.value:.3f}"
-        cols[4].metric(common.plain(row.metric.capitalize()), value, help=ci or "no answered samples")
+        cols[4].metric(
+            common.plain(row.metric.capitalize()), value, help=ci or "no answered samples"
+        )
         if ci:
             cols[4].caption(ci)
 
@@ -158,7 +160,11 @@ def _sample(sample: Any, show_texts: bool) -> None:
             common.plain(" · ".join(f"{k}: {'—' if pd.isna(v) else v}" for k, v in meta.items()))
         )
         if verdict == "error":
-            st.error(common.plain(sample.error, 1000) if show_texts else "error (cause hidden with the texts)")
+            st.error(
+                common.plain(sample.error, 1000)
+                if show_texts
+                else "error (cause hidden with the texts)"
+            )
         if not show_texts:
             st.caption("Texts hidden (see the content warning above).")
             return

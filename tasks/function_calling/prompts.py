@@ -174,9 +174,7 @@ def _in_schema(call: Mapping[str, Any], schemas: Mapping[str, Any]) -> dict[str,
     return {
         name: options
         for name, options in call["arguments"].items()
-        if schema is None
-        or name in schema
-        or not (isinstance(options, list) and "" in options)
+        if schema is None or name in schema or not (isinstance(options, list) and "" in options)
     }
 
 

@@ -309,8 +309,11 @@ def _pairing(
             for j, t in enumerate(truth)
             if c.name == t["name"]
             and _bfcl_arguments_match(
-                t["arguments"], c.arguments, required=required.get(c.name, ()),
-                schema=None if schemas is None else schemas.get(c.name), cyrillic=cyrillic,
+                t["arguments"],
+                c.arguments,
+                required=required.get(c.name, ()),
+                schema=None if schemas is None else schemas.get(c.name),
+                cyrillic=cyrillic,
             )  # fmt: skip
         ]
         for c in calls

@@ -135,7 +135,9 @@ def test_a_raising_scorer_makes_sample_errors_and_the_run_completes(tmp_path):
     [score] = [s for s in result.scores if s["metric"] == "accuracy"]
     assert (score["n"], score["n_errors"], score["value"]) == (3, 1, 1.0)
     con = duckdb.connect(str(db), read_only=True)
-    [(error, value)] = con.execute("SELECT error, score FROM samples WHERE item_key = '1'").fetchall()
+    [(error, value)] = con.execute(
+        "SELECT error, score FROM samples WHERE item_key = '1'"
+    ).fetchall()
     con.close()
     assert error == "scorer failed: ValueError: cannot handle 1" and value is None
     assert runs(db) == [("completed", None)]
@@ -196,7 +198,9 @@ def test_bad_predictions_files_fail_with_file_and_line_before_the_run(tmp_path, 
         encoding="utf-8",
     )
     db = tmp_path / "x.duckdb"
-    with pytest.raises(XbenchError, match="p.jsonl" + message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(
+        XbenchError, match="p.jsonl" + message.replace("(", r"\(").replace(")", r"\)")
+    ):
         xbench.run(model=f"predictions:{path}", tasks=["toy"], plugin_paths=[folder], db=db,
                    progress=False)  # fmt: skip
     assert runs(db) == []  # checked before the run row exists
@@ -204,15 +208,21 @@ def test_bad_predictions_files_fail_with_file_and_line_before_the_run(tmp_path, 
 
 def test_predictions_encodings(tmp_path):
     folder = plugin(tmp_path, "def register_tasks(register):\n    register(spec())\n")
-    text = "".join(json.dumps({**GOOD, "item_key": str(i), "response": str(i)}) + "\n" for i in range(3))
+    text = "".join(
+        json.dumps({**GOOD, "item_key": str(i), "response": str(i)}) + "\n" for i in range(3)
+    )
     bom = tmp_path / "bom.jsonl"
     bom.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))  # a UTF-8 BOM is allowed
     result = xbench.run(model=f"predictions:{bom}", tasks=["toy"], plugin_paths=[folder],
                         db=tmp_path / "x.duckdb", progress=False)  # fmt: skip
     assert result.scores[0]["value"] == 1.0
     latin = tmp_path / "latin.jsonl"
-    latin.write_bytes(text.encode("utf-8") + json.dumps({**GOOD, "item_key": "9", "response": "é"},
-                                                       ensure_ascii=False).encode("latin-1"))
+    latin.write_bytes(
+        text.encode("utf-8")
+        + json.dumps({**GOOD, "item_key": "9", "response": "é"}, ensure_ascii=False).encode(
+            "latin-1"
+        )
+    )
     with pytest.raises(XbenchError, match=r"latin.jsonl:4: not UTF-8 \(byte 0xe9\)"):
         xbench.run(model=f"predictions:{latin}", tasks=["toy"], plugin_paths=[folder],
                    db=tmp_path / "y.duckdb", progress=False)  # fmt: skip

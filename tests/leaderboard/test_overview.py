@@ -110,7 +110,9 @@ def test_the_app_opens_on_the_overview(app_env):
 
 
 @pytest.mark.parametrize("damage", ["truncated", "not a database", "newer schema"])
-def test_a_damaged_or_newer_store_is_one_message_not_an_exception(app_env, tmp_path, monkeypatch, damage):
+def test_a_damaged_or_newer_store_is_one_message_not_an_exception(
+    app_env, tmp_path, monkeypatch, damage
+):
     import shutil
 
     from xbench.store import MIGRATIONS

@@ -10,6 +10,7 @@ from xbench_leaderboard import queries
 
 shown = pages.shown
 
+
 def open_page(**params: str) -> AppTest:
     return pages.open_page("samples", "Samples", **params)
 

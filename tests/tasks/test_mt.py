@@ -476,7 +476,9 @@ def test_chat_preambles_are_stripped_and_recorded(response, translation, strippe
     item = Item(item_key="0", question="x", gold="Das Haus ist rot.")
     scored = scoring.score_response(response, item, target="deu_Latn")
     assert scored.extracted == translation
-    assert scored.note == (None if stripped is None else f"stripped before the translation: {stripped!r}")
+    assert scored.note == (
+        None if stripped is None else f"stripped before the translation: {stripped!r}"
+    )
 
 
 # --- fidelity to the sacrebleu command line ---------------------------------------------------

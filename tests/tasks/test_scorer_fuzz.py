@@ -81,9 +81,14 @@ def responses(rng: random.Random, n: int):
 
 def _items() -> list[tuple[TaskSpec, Item]]:
     """(spec, item) pairs over every built-in scorer, in several languages and variants."""
-    specs = {s.name: s for build in (mgsm_specs, multiloko_specs, fc_specs, mt_specs) for s in build()}
+    specs = {
+        s.name: s for build in (mgsm_specs, multiloko_specs, fc_specs, mt_specs) for s in build()
+    }
     call = {"name": "get_weather", "arguments": {"city": "София", "days": 3}}
-    bfcl_call = {"name": "f", "arguments": {"x": [1], "unit": ["", "cm"], "city": ["Cairo", "القاهرة"]}}
+    bfcl_call = {
+        "name": "f",
+        "arguments": {"x": [1], "unit": ["", "cm"], "city": ["Cairo", "القاهرة"]},
+    }
     functions = [
         {"name": "get_weather", "parameters": {"properties": {"city": {}, "days": {}}}},
         {"name": "f", "parameters": {"properties": {"x": {}, "unit": {}, "city": {}}, "required": ["x"]}},
@@ -97,15 +102,27 @@ def _items() -> list[tuple[TaskSpec, Item]]:
         spec = specs[name]
         if spec.benchmark == "mgsm" and spec.task in ("mgsm_native_cot", "mgsm_direct"):
             pairs.append((spec, Item("0", "q", "18")))
-        elif spec.benchmark == "multiloko" and spec.task in ("multiloko_local", "multiloko_local_norm2"):
+        elif spec.benchmark == "multiloko" and spec.task in (
+            "multiloko_local",
+            "multiloko_local_norm2",
+        ):
             pairs.append((spec, Item("0", "q", "Erik Cowie", MappingProxyType({"targets": ("Erik Cowie", "E. Cowie"), "output_type": "name"}))))  # fmt: skip
         elif name in ("tucan.bul_Cyrl", "tucan_en_prompt.bul_Cyrl"):
             pairs.append((spec, Item("0", "q", "", fc({"kind": "call", "calls": [call]}))))
             pairs.append((spec, Item("1", "q", "", fc({"kind": "no_call"}))))
-        elif spec.benchmark == "function_calling" and spec.task in ("bfcl_simple", "bfcl_parallel", "bfcl_irrelevance"):
+        elif spec.benchmark == "function_calling" and spec.task in (
+            "bfcl_simple",
+            "bfcl_parallel",
+            "bfcl_irrelevance",
+        ):
             expected = {"kind": "no_call"} if "irrelevance" in spec.task else {"kind": "call", "calls": [bfcl_call], "allowed_values": True}  # fmt: skip
             pairs.append((spec, Item("0", "q", "", fc(expected))))
-        elif spec.family in ("ntrex128_chat", "ntrex128_base") and spec.language in ("deu_Latn", "jpn_Jpan", "tha_Thai", "arb_Arab"):
+        elif spec.family in ("ntrex128_chat", "ntrex128_base") and spec.language in (
+            "deu_Latn",
+            "jpn_Jpan",
+            "tha_Thai",
+            "arb_Arab",
+        ):
             pairs.append((spec, Item("0", "q", "Das Haus ist rot." if spec.target_language == "deu_Latn" else "The house is red.")))  # fmt: skip
     return pairs
 
@@ -130,7 +147,9 @@ def test_no_scorer_raises_on_generated_responses():
             try:
                 scored = score(response)
             except Exception as exc:  # noqa: BLE001 - the test is that there are none
-                failures.append(f"{spec.name if score is not jirai else 'jiraibench'}: {type(exc).__name__}: {exc} on {response[:80]!r}")
+                failures.append(
+                    f"{spec.name if score is not jirai else 'jiraibench'}: {type(exc).__name__}: {exc} on {response[:80]!r}"
+                )
                 continue
             assert isinstance(scored, Scored)
             assert scored.error is not None or 0.0 <= scored.score <= 100.0
@@ -145,11 +164,17 @@ def test_a_raising_scorer_is_that_samples_error_with_its_cause():
         raise ValueError(f"cannot read {response}")
 
     scored = score_safely(_replace(spec, broken), "x" * 10_000, Item("0", "q", "1"), plugin="p")
-    assert scored.error is not None and scored.error.startswith("scorer failed: ValueError: cannot read xxx")
+    assert scored.error is not None and scored.error.startswith(
+        "scorer failed: ValueError: cannot read xxx"
+    )
     assert len(scored.error) <= len("scorer failed: ") + 300  # a cause is one short line
-    nan = score_safely(_replace(spec, lambda r, i: Scored("1", float("nan"))), "1", Item("0", "q", "1"), plugin="p")
+    nan = score_safely(
+        _replace(spec, lambda r, i: Scored("1", float("nan"))), "1", Item("0", "q", "1"), plugin="p"
+    )
     assert nan.error == "scorer failed: score nan is not a finite number"
-    wrong_type = score_safely(_replace(spec, lambda r, i: 1.0), "1", Item("0", "q", "1"), plugin="p")
+    wrong_type = score_safely(
+        _replace(spec, lambda r, i: 1.0), "1", Item("0", "q", "1"), plugin="p"
+    )
     assert wrong_type.error == "scorer failed: returned float, not a Scored"
 
 
