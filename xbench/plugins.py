@@ -23,7 +23,7 @@ from pathlib import Path
 from types import ModuleType
 
 from . import languages
-from .errors import XbenchError
+from .errors import XbenchError, cause
 from .spec import PARTITIONS, TaskSpec
 
 ENTRY_POINT_GROUP = "xbench"
@@ -126,15 +126,8 @@ def _call_register(module: ModuleType, plugin: str, registry: Registry) -> None:
         raise
     except (Exception, SystemExit) as exc:  # sys.exit() in a plugin must not end xbench silently
         raise PluginError(
-            f"plugin {plugin} failed in register_tasks: {_cause(exc)}; fix or remove the plugin"
+            f"plugin {plugin} failed in register_tasks: {cause(exc)}; fix or remove the plugin"
         ) from None
-
-
-def _cause(exc: BaseException) -> str:
-    if isinstance(exc, SystemExit):
-        return f"it called sys.exit({exc.code!r})"
-    text = " ".join(f"{type(exc).__name__}: {exc}".split())
-    return text if len(text) <= 300 else text[:299] + "…"
 
 
 def _import_file(path: Path) -> ModuleType:
@@ -174,7 +167,7 @@ def load_registry(plugin_paths: Sequence[str | Path] = ()) -> Registry:
             module = ep.load()
         except (Exception, SystemExit) as exc:
             raise PluginError(
-                f"plugin {plugin} failed to import: {_cause(exc)}; fix or uninstall it"
+                f"plugin {plugin} failed to import: {cause(exc)}; fix or uninstall it"
             ) from None
         _call_register(module, plugin, registry)
     for folder in plugin_paths:
@@ -184,6 +177,6 @@ def load_registry(plugin_paths: Sequence[str | Path] = ()) -> Registry:
             except XbenchError:
                 raise
             except (Exception, SystemExit) as exc:
-                raise PluginError(f"plugin {path} failed to import: {_cause(exc)}") from None
+                raise PluginError(f"plugin {path} failed to import: {cause(exc)}") from None
             _call_register(module, str(path), registry)
     return registry

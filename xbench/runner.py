@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__, metrics, models, plugins, settings
-from .errors import RunFailed, XbenchError
+from .errors import RunFailed, XbenchError, cause
 from .plugins import PluginError
 from .spec import DataError, Item, LoadContext, Scored, TaskSpec
 from .store import SampleRow, Store, UnitScore
@@ -126,23 +126,23 @@ def run(
                 store.save_unit(run_id, units, rows)
     except BaseException as exc:  # SystemExit too: a run is never left "running"
         if isinstance(exc, KeyboardInterrupt):
-            cause = "interrupted"
+            why = "interrupted"
         elif isinstance(exc, XbenchError):
-            cause = str(exc)
+            why = str(exc)
         elif isinstance(exc, SystemExit):
-            cause = f"something called sys.exit({exc.code!r}) during the run"
+            why = f"something called sys.exit({exc.code!r}) during the run"
         else:
-            cause = _cause(exc)
-        store.finish_run(run_id, "failed", cause)
+            why = cause(exc)
+        store.finish_run(run_id, "failed", why)
         if isinstance(exc, KeyboardInterrupt | XbenchError):
             raise
         if isinstance(exc, SystemExit):
             raise RunFailed(
-                f"run {run_id} failed: {cause} (a plugin or library tried to exit); units "
+                f"run {run_id} failed: {why} (a plugin or library tried to exit); units "
                 "finished before it are stored, rerun the same command to resume"
             ) from None
         raise RunFailed(
-            f"run {run_id} failed: {cause}; units finished before it are stored, rerun the same "
+            f"run {run_id} failed: {why}; units finished before it are stored, rerun the same "
             "command to resume"
         ) from exc
     store.finish_run(run_id, "completed")
@@ -196,7 +196,7 @@ def _guarded(spec: TaskSpec, plugin: str) -> TaskSpec:
         except Exception as exc:
             raise PluginError(
                 f"plugin {plugin}: render of {spec.name} failed on item {item.item_key!r}: "
-                f"{_cause(exc)}; fix the plugin"
+                f"{cause(exc)}; fix the plugin"
             ) from None
         if not isinstance(prompt, str):
             raise PluginError(
@@ -214,7 +214,7 @@ def _load(spec: TaskSpec, context: LoadContext, limit: int | None, *, plugin: st
     except DataError as exc:
         raise XbenchError(f"{spec.name}: {exc}") from exc
     except (Exception, SystemExit) as exc:  # a plugin bug, or data it did not expect
-        what = f"called sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else _cause(exc)
+        what = cause(exc)
         raise PluginError(
             f"plugin {plugin}: the loader of {spec.name} failed: {what}; check --data-dir "
             "(see the data card) or fix the plugin"
@@ -318,7 +318,7 @@ def _score(
             corpus_scores = spec.corpus_metrics(pairs) if pairs else {}
         except (Exception, SystemExit) as exc:
             raise PluginError(
-                f"plugin {plugin}: the corpus metrics of {spec.name} failed: {_cause(exc)}; "
+                f"plugin {plugin}: the corpus metrics of {spec.name} failed: {cause(exc)}; "
                 "fix the plugin (units finished before this one are stored)"
             ) from None
         for name, corpus in sorted(corpus_scores.items()):
@@ -350,7 +350,7 @@ def score_safely(spec: TaskSpec, response: str, item: Item, *, plugin: str) -> S
             "a scorer must return a Scored, fix the plugin"
         ) from None
     except Exception as exc:  # noqa: BLE001 - every scorer failure becomes that sample's error
-        return Scored(extracted=None, score=0.0, error=f"scorer failed: {_cause(exc)}")
+        return Scored(extracted=None, score=0.0, error=f"scorer failed: {cause(exc)}")
     if not isinstance(scored, Scored):
         return Scored(
             extracted=None, score=0.0,
@@ -366,13 +366,6 @@ def score_safely(spec: TaskSpec, response: str, item: Item, *, plugin: str) -> S
 
 def _finite(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _cause(exc: BaseException) -> str:
-    """`Type: message`, one line, at most 300 characters (a scorer's message may quote the
-    whole response)."""
-    text = " ".join(f"{type(exc).__name__}: {exc}".split())
-    return text if len(text) <= 300 else text[:299] + "…"
 
 
 def _progress(specs: list[TaskSpec], enabled: bool) -> Any:

@@ -25,7 +25,7 @@ from typing import Any
 import duckdb
 
 from . import __version__
-from .errors import XbenchError
+from .errors import XbenchError, cause
 
 LOCK_WAIT_S = 60.0  # how long a connection waits for another process's lock before giving up
 LOCK_REPORT_S = 3.0  # a wait longer than this is reported on stderr while it happens
@@ -407,11 +407,6 @@ def owner_alive(owner: str) -> bool:
     return _process_start(pid) == start != "zombie"
 
 
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= 240 else text[:239] + "…"
-
-
 @contextmanager
 def _turnstile(path: Path, *, exclusive: bool) -> Iterator[None]:
     """Writers before readers. A writer holds an exclusive lock on `<db>.lock` while it waits
@@ -491,7 +486,7 @@ class Store:
                 if created:  # e.g. a full disk: never leave a half-written store behind
                     self._remove_partial_file()
                     raise XbenchError(
-                        f"cannot create the database {self.path}: {_one_line(exc)}; free space "
+                        f"cannot create the database {self.path}: {cause(exc, limit=240, with_type=False)}; free space "
                         "or choose another place with --db, then rerun"
                     ) from None
                 raise self._damaged(exc) from None
@@ -502,7 +497,7 @@ class Store:
 
     def _damaged(self, exc: BaseException) -> XbenchError:
         return XbenchError(
-            f"the database {self.path} is damaged or not an xbench database ({_one_line(exc)}); "
+            f"the database {self.path} is damaged or not an xbench database ({cause(exc, limit=240, with_type=False)}); "
             "restore it from a backup, or move it aside to start a new store (runs in it are "
             "lost to xbench)"
         )
@@ -558,7 +553,7 @@ class Store:
             hint in text for hint in ("No space left", "Read-only file system", "Permission denied")
         ):
             return XbenchError(
-                f"cannot open the database {self.path}: {_one_line(exc)}; free space or fix "
+                f"cannot open the database {self.path}: {cause(exc, limit=240, with_type=False)}; free space or fix "
                 "the folder's permissions (or choose another place with --db), then rerun"
             )
         return self._damaged(exc)
@@ -805,7 +800,11 @@ class Store:
                     target.unlink(missing_ok=True)
                 except OSError:
                     pass  # it was never created (e.g. its folder is a file)
-            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else _one_line(exc)
+            why = (
+                exc.strerror
+                if isinstance(exc, OSError) and exc.strerror
+                else cause(exc, limit=240, with_type=False)
+            )
             raise XbenchError(
                 f"cannot write the export to {out}: {why}; choose a writable place with free "
                 "space for --out (nothing was written)"
