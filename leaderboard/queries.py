@@ -189,7 +189,7 @@ def samples(
     page = _frame(
         db,
         "SELECT item_key, prompt, response, extracted, gold, score, error, detected_language,"
-        " in_expected FROM samples" + SAMPLE_FILTER
+        " in_expected, note, response_chars FROM samples" + SAMPLE_FILTER
         + " ORDER BY TRY_CAST(item_key AS BIGINT), item_key LIMIT ? OFFSET ?",
         [*params, limit, offset],
     )  # fmt: skip

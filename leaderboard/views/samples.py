@@ -168,6 +168,13 @@ def _sample(sample: Any, show_texts: bool) -> None:
         if not show_texts:
             st.caption("Texts hidden (see the content warning above).")
             return
+        if not pd.isna(sample.response_chars):
+            st.caption(
+                f"Response cut to its first {len(sample.response):,} of "
+                f"{int(sample.response_chars):,} characters before scoring."
+            )
+        if isinstance(sample.note, str):
+            st.caption(f"Scorer: {common.plain(sample.note)}")
         left, right = st.columns(2)
         for col, label, text in (
             (left, "Prompt", sample.prompt), (right, "Response", sample.response),

@@ -175,3 +175,33 @@ def test_search_of_a_sensitive_unit_needs_the_click(app_env):
     at.checkbox(key=f"reveal:{run}:{unit}").check().run()
     at.text_input(key="w_q").input("day 0 was").run()
     assert [e.label.split(" · ")[0] for e in at.expander] == ["0"]
+
+
+def test_a_cut_response_and_a_scorer_note_are_shown(tmp_path, monkeypatch):
+    from xbench import runner
+
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    (folder / "noted.py").write_text(
+        "from xbench import Item, Scored, TaskSpec\n"
+        "def register_tasks(register):\n"
+        "    register(TaskSpec(benchmark='noted', task='noted', language='eng_Latn',\n"
+        "        prompt_language='eng_Latn', partition='original', version='1', source='inline',\n"
+        "        load=lambda ctx: [Item('0', 'Say 0', '0')], render=lambda item, k: item.question,\n"
+        "        score=lambda r, item: Scored(r[:1], float(r[:1] == item.gold),\n"
+        "                                     note='stripped before the answer: \"Sure!\"')))\n",
+        encoding="utf-8",
+    )
+    predictions = tmp_path / "p.jsonl"
+    predictions.write_text('{"task": "noted", "language": "en", "item_key": "0", "response": "0'
+                           + "x" * 3000 + '"}\n', encoding="utf-8")  # fmt: skip
+    monkeypatch.setattr(runner, "MAX_RESPONSE_CHARS", 1000)
+    db = tmp_path / "x.duckdb"
+    run = xbench.run(model=f"predictions:{predictions}", tasks=["noted"], plugin_paths=[folder],
+                     db=db, progress=False)  # fmt: skip
+    monkeypatch.setenv("XBENCH_DB", str(db))
+    st.cache_data.clear()
+    at = open_page(run=run.run_id, unit="noted.eng_Latn")
+    captions = [shown(c.value) for c in at.caption]
+    assert "Response cut to its first 1,000 of 3,001 characters before scoring." in captions
+    assert 'Scorer: stripped before the answer: "Sure!"' in captions
