@@ -360,16 +360,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _unexpected(exc: BaseException, args: argparse.Namespace) -> str:
-    text = " ".join(str(exc).split())[:300]
+    from .errors import cause
+
     if type(exc).__module__.startswith(("duckdb", "_duckdb")):
         from . import settings
 
         db = settings.db_path(getattr(args, "db", None))
         return (
-            f"the database {db} could not be read ({type(exc).__name__}: {text}); it may be "
-            "damaged: restore it from a backup, or move it aside to start a new store"
+            f"the database {db} could not be read ({cause(exc)}); it may be damaged: restore it "
+            "from a backup, or move it aside to start a new store"
         )
     return (
-        f"{type(exc).__name__}: {text} (an xbench bug: please report it with the command you "
-        "ran; XBENCH_DEBUG=1 shows the traceback)"
+        f"{cause(exc)} (an xbench bug: please report it with the command you ran; "
+        "XBENCH_DEBUG=1 shows the traceback)"
     )

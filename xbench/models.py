@@ -11,6 +11,7 @@ Resolving a spec is cheap and happens before anything loads; `build()` loads the
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -21,7 +22,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from . import settings
+from . import processes, settings
 from .errors import XbenchError
 
 KINDS = ("smollm2-135m", "gemma3-270m", "hf:<id or path>", "fake", "predictions:<file.jsonl>")
@@ -119,17 +120,11 @@ class GgufPackage:
 
 
 def _converting(folder: Path) -> bool:
-    """Whether the process named in a `<name>.partial-<pid>-...` folder is still converting."""
+    """Whether another live process is writing a `<name>.partial-<pid>-...` folder."""
     pid = folder.name.rpartition(".partial")[2].strip("-").partition("-")[0]
     if not pid.isdigit():
         return False  # an older layout: nobody writes there any more
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return int(pid) != os.getpid()
+    return int(pid) != os.getpid() and processes.alive(int(pid))
 
 
 def _file_digest(path: Path) -> str:
@@ -267,19 +262,31 @@ def fake_responder(options: dict[str, str]) -> Callable[[dict[str, Any], str], s
     return respond
 
 
-MAX_JSON_DEPTH = 64  # a predictions line nested deeper than this is refused, not recursed into
+PredictionKey = tuple[str, str, str]  # (task, language, item_key)
 
 
-def read_predictions(
-    path: Path, known_tasks: Collection[str] | None = None
-) -> dict[tuple[str, str, str], str | None]:
-    """The responses of a predictions file by (task, language, item_key), checked line by line.
+def read_predictions(path: Path) -> dict[PredictionKey, tuple[int, str | None]]:
+    """The responses of a predictions file, (line number, response) by (task, language,
+    item_key), checked line by line; read once per file version (the run checks it before the
+    run row exists, the responder reads the same table).
 
     Rules (each broken one is a one-line error naming `file:line`): the file is UTF-8 (a
     leading UTF-8 byte-order mark is allowed and ignored); each non-blank line is a JSON object
-    with string `task` (a registered task when `known_tasks` is given) and `language`, a string
-    or integer `item_key`, and a `response` that is a string or null (null: no response, stored
-    as an error); no key appears twice; texts are valid Unicode (no lone surrogates)."""
+    with string `task` and `language`, a string or integer `item_key`, and a `response` that is
+    a string or null (null: no response, stored as an error); no key appears twice; texts are
+    valid Unicode (no lone surrogates). `check_prediction_tasks` adds: every task is registered."""
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise XbenchError(f"cannot read predictions file {path}: {exc.strerror}") from None
+    return _read_predictions(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=4)
+def _read_predictions(
+    path: Path, mtime_ns: int, size: int
+) -> dict[PredictionKey, tuple[int, str | None]]:
+    del mtime_ns, size  # part of the cache key only
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -293,8 +300,7 @@ def read_predictions(
         ) from None
     from . import languages
 
-    table: dict[tuple[str, str, str], str | None] = {}
-    first_line: dict[tuple[str, str, str], int] = {}
+    table: dict[PredictionKey, tuple[int, str | None]] = {}
     expected = 'each line must be {"task", "language", "item_key", "response"}'
     for lineno, line in enumerate(text.split("\n"), 1):
         if not line.strip():
@@ -303,11 +309,11 @@ def read_predictions(
         def fail(why: str, lineno: int = lineno) -> XbenchError:
             return XbenchError(f"{path}:{lineno}: {why}; {expected}")
 
-        if _json_depth(line) > MAX_JSON_DEPTH:
-            raise fail(f"nested deeper than {MAX_JSON_DEPTH} levels")
         try:
             row = json.loads(line)
-        except (json.JSONDecodeError, RecursionError, ValueError) as exc:
+        except RecursionError:
+            raise fail("nested too deeply to read") from None
+        except ValueError as exc:  # JSONDecodeError, and numbers beyond int()'s limit
             raise fail(f"not JSON ({' '.join(str(exc).split())[:120]})") from None
         if not isinstance(row, dict):
             raise fail(f"a JSON {type(row).__name__}, not an object")
@@ -328,36 +334,21 @@ def read_predictions(
                 value.encode("utf-8")
             except UnicodeEncodeError:
                 raise fail("holds a lone surrogate (e.g. \\ud800), which is not text") from None
-        if known_tasks is not None and task not in known_tasks:
-            raise fail(f"unknown task {task!r} (see `xbench tasks`)")
         key = (task, languages.normalize(language), str(item_key))
-        if key in table or key in first_line:
-            raise fail(f"{'/'.join(key)} appears twice (first on line {first_line[key]}); keep one")
-        first_line[key] = lineno
-        table[key] = response
+        if key in table:
+            raise fail(f"{'/'.join(key)} appears twice (first on line {table[key][0]}); keep one")
+        table[key] = (lineno, response)
     return table
 
 
-def _json_depth(line: str) -> int:
-    """The deepest bracket nesting of a JSON line, without parsing it (strings skipped)."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for char in line:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char in "]}":
-            depth -= 1
-    return deepest
+def check_prediction_tasks(path: Path, known_tasks: Collection[str]) -> None:
+    """Every line of the predictions file names a registered task."""
+    for (task, _, _), (lineno, _) in read_predictions(path).items():
+        if task not in known_tasks:
+            raise XbenchError(
+                f"{path}:{lineno}: unknown task {task!r} (see `xbench tasks`); each line must "
+                'be {"task", "language", "item_key", "response"}'
+            )
 
 
 def predictions_responder(path: Path) -> Callable[[dict[str, Any], str], str]:
@@ -366,7 +357,7 @@ def predictions_responder(path: Path) -> Callable[[dict[str, Any], str], str]:
 
     def respond(doc: dict[str, Any], prompt: str) -> str:
         key = (doc["task"], doc["language"], doc["item_key"])
-        response = table.get(key)
+        _, response = table.get(key, (0, None))
         if response is None:
             why = "null response" if key in table else "no response"
             raise MissingResponse(f"{why} in {path.name} for {'/'.join(key)}")

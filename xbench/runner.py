@@ -6,6 +6,7 @@ import hashlib
 import json
 import math
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -69,7 +70,7 @@ def run(
     model_spec = models.resolve(model)
     if model_spec.kind == "predictions":  # every line checked before the run row exists
         assert model_spec.target is not None
-        models.read_predictions(Path(model_spec.target), known_tasks=registry.tasks())
+        models.check_prediction_tasks(Path(model_spec.target), registry.tasks())
     for spec in specs:
         if num_fewshot > spec.max_fewshot:
             raise XbenchError(
@@ -127,24 +128,15 @@ def run(
     except BaseException as exc:  # SystemExit too: a run is never left "running"
         if isinstance(exc, KeyboardInterrupt):
             why = "interrupted"
-        elif isinstance(exc, XbenchError):
-            why = str(exc)
-        elif isinstance(exc, SystemExit):
-            why = f"something called sys.exit({exc.code!r}) during the run"
-        else:
-            why = cause(exc)
+        else:  # cause() says "it called sys.exit(N)" for a plugin or library that tried to exit
+            why = str(exc) if isinstance(exc, XbenchError) else cause(exc)
         store.finish_run(run_id, "failed", why)
         if isinstance(exc, KeyboardInterrupt | XbenchError):
             raise
-        if isinstance(exc, SystemExit):
-            raise RunFailed(
-                f"run {run_id} failed: {why} (a plugin or library tried to exit); units "
-                "finished before it are stored, rerun the same command to resume"
-            ) from None
         raise RunFailed(
             f"run {run_id} failed: {why}; units finished before it are stored, rerun the same "
             "command to resume"
-        ) from exc
+        ) from (None if isinstance(exc, SystemExit) else exc)
     store.finish_run(run_id, "completed")
     return RunResult(run_id, resumed, store.scores(run_id), store.path)
 
@@ -175,10 +167,8 @@ def check_arguments(
             f"--bootstrap-resamples must be 1 or more (1000 is the default), not {bootstrap_resamples!r}"
         )
     valid_batch = (whole(batch_size) and batch_size >= 1) or (
-        isinstance(batch_size, str)
-        and (batch_size == "auto" or (batch_size.startswith("auto:") and batch_size[5:].isdigit()
-                                      and int(batch_size[5:]) >= 1))
-    )  # fmt: skip
+        isinstance(batch_size, str) and re.fullmatch(r"auto(:[1-9][0-9]*)?", batch_size)
+    )
     if not valid_batch:
         raise XbenchError(
             f"--batch-size must be a positive number, 'auto' or 'auto:N', not {batch_size!r}"
@@ -214,9 +204,8 @@ def _load(spec: TaskSpec, context: LoadContext, limit: int | None, *, plugin: st
     except DataError as exc:
         raise XbenchError(f"{spec.name}: {exc}") from exc
     except (Exception, SystemExit) as exc:  # a plugin bug, or data it did not expect
-        what = cause(exc)
         raise PluginError(
-            f"plugin {plugin}: the loader of {spec.name} failed: {what}; check --data-dir "
+            f"plugin {plugin}: the loader of {spec.name} failed: {cause(exc)}; check --data-dir "
             "(see the data card) or fix the plugin"
         ) from None
     if not items:
@@ -344,10 +333,10 @@ def score_safely(spec: TaskSpec, response: str, item: Item, *, plugin: str) -> S
     on. A scorer that tries to exit the process stops the run with a PluginError instead."""
     try:
         scored = spec.score(response, item)
-    except (SystemExit, GeneratorExit) as exc:
+    except SystemExit as exc:
         raise PluginError(
-            f"plugin {plugin}: the scorer of {spec.name} called sys.exit({exc.args[0] if exc.args else ''}); "
-            "a scorer must return a Scored, fix the plugin"
+            f"plugin {plugin}: the scorer of {spec.name} failed: {cause(exc)}; a scorer must "
+            "return a Scored, fix the plugin"
         ) from None
     except Exception as exc:  # noqa: BLE001 - every scorer failure becomes that sample's error
         return Scored(extracted=None, score=0.0, error=f"scorer failed: {cause(exc)}")

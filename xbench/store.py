@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import random
 import sys
 import time
@@ -24,7 +23,7 @@ from typing import Any
 
 import duckdb
 
-from . import __version__
+from . import __version__, processes
 from .errors import XbenchError, cause
 
 LOCK_WAIT_S = 60.0  # how long a connection waits for another process's lock before giving up
@@ -375,36 +374,41 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _process_start(pid: int) -> str:
-    """The start time of a process (Linux: /proc/<pid>/stat field 22), so a recycled pid is not
-    mistaken for the process that started a run; "" where it cannot be read."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except OSError:
-        return ""
-    return "zombie" if fields[0] == "Z" else fields[19]
+def _message(exc: BaseException) -> str:
+    """A database error's own message, one line (its type says nothing to a user)."""
+    return cause(exc, limit=240, with_type=False)
 
 
-def process_owner() -> str:
-    """host:pid:start of this process: who is running a run."""
-    return f"{platform.node()}:{os.getpid()}:{_process_start(os.getpid())}"
+class _LockWait:
+    """One wait for another process's lock: reported on stderr once it passes LOCK_REPORT_S,
+    given up with a one-line error after LOCK_WAIT_S."""
 
+    def __init__(self, what: str, holder: str) -> None:
+        self.what, self.holder = what, holder
+        self.started, self.reported = time.monotonic(), False
 
-def owner_alive(owner: str) -> bool:
-    """Whether the process that wrote `owner` still runs. A process on another host cannot be
-    checked: it counts as gone, so a run killed there can be resumed here."""
-    host, _, rest = owner.partition(":")
-    pid_text, _, start = rest.partition(":")
-    if host != platform.node() or not pid_text.isdigit():
-        return False
-    pid = int(pid_text)
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # alive, another user's
-    return _process_start(pid) == start != "zombie"
+    def again(self, sleep_s: float) -> None:
+        waited = time.monotonic() - self.started
+        if waited > LOCK_WAIT_S:
+            raise XbenchError(
+                f"the database {self.what} stayed locked by {self.holder} for {waited:.0f} s; "
+                "stop it (or use another --db), then rerun"
+            )
+        if waited > LOCK_REPORT_S and not self.reported:
+            self.reported = True
+            print(
+                f"xbench: waiting for {self.holder} to release {self.what} "
+                f"(up to {LOCK_WAIT_S:.0f} s)...",
+                file=sys.stderr, flush=True,
+            )  # fmt: skip
+        time.sleep(sleep_s * (0.5 + random.random()))  # jitter: no lock-step retries
+
+    def done(self) -> None:
+        if self.reported:
+            print(
+                f"xbench: got {self.what} after {time.monotonic() - self.started:.1f} s",
+                file=sys.stderr, flush=True,
+            )  # fmt: skip
 
 
 @contextmanager
@@ -426,26 +430,14 @@ def _turnstile(path: Path, *, exclusive: bool) -> Iterator[None]:
         yield
         return
     try:
-        started, reported = time.monotonic(), False
+        wait = _LockWait(str(path), "another xbench process writing it")
         mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
         while True:
             try:
                 fcntl.flock(fd, mode | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                waited = time.monotonic() - started
-                if waited > LOCK_WAIT_S:
-                    raise XbenchError(
-                        f"the database {path} stayed locked by another xbench process for "
-                        f"{waited:.0f} s; stop it (or use another --db), then rerun"
-                    ) from None
-                if waited > LOCK_REPORT_S and not reported:
-                    reported = True
-                    print(
-                        f"xbench: waiting for another xbench process writing {path}...",
-                        file=sys.stderr, flush=True,
-                    )  # fmt: skip
-                time.sleep(0.002 + 0.01 * random.random())
+                wait.again(0.01)
         if exclusive:
             yield
         else:
@@ -486,7 +478,7 @@ class Store:
                 if created:  # e.g. a full disk: never leave a half-written store behind
                     self._remove_partial_file()
                     raise XbenchError(
-                        f"cannot create the database {self.path}: {cause(exc, limit=240, with_type=False)}; free space "
+                        f"cannot create the database {self.path}: {_message(exc)}; free space "
                         "or choose another place with --db, then rerun"
                     ) from None
                 raise self._damaged(exc) from None
@@ -497,7 +489,7 @@ class Store:
 
     def _damaged(self, exc: BaseException) -> XbenchError:
         return XbenchError(
-            f"the database {self.path} is damaged or not an xbench database ({cause(exc, limit=240, with_type=False)}); "
+            f"the database {self.path} is damaged or not an xbench database ({_message(exc)}); "
             "restore it from a backup, or move it aside to start a new store (runs in it are "
             "lost to xbench)"
         )
@@ -508,8 +500,7 @@ class Store:
         readers in other processes hold it briefly too, so a conflicting lock is waited out
         (up to LOCK_WAIT_S, reported on stderr after LOCK_REPORT_S) instead of failing a run
         that has just spent minutes generating. Writers go first: see `_turnstile`."""
-        started = time.monotonic()
-        reported = False
+        wait = _LockWait(str(self.path), "another process (an xbench run or leaderboard)")
         delay = 0.005
         with _turnstile(self.path, exclusive=not self.read_only):
             while True:
@@ -519,29 +510,11 @@ class Store:
                 except duckdb.IOException as exc:
                     if "lock" not in str(exc).lower():
                         raise self._unreadable(exc) from None
-                    waited = time.monotonic() - started
-                    if waited > LOCK_WAIT_S:
-                        raise XbenchError(
-                            f"the database {self.path} stayed locked by another process for "
-                            f"{waited:.0f} s; stop the other xbench run or leaderboard using it "
-                            "(or use another --db), then rerun"
-                        ) from None
-                    if waited > LOCK_REPORT_S and not reported:
-                        reported = True
-                        print(
-                            f"xbench: waiting for another process's lock on {self.path} "
-                            f"(up to {LOCK_WAIT_S:.0f} s)...",
-                            file=sys.stderr, flush=True,
-                        )  # fmt: skip
-                    time.sleep(delay * (0.5 + random.random()))  # jitter: no lock-step retries
+                    wait.again(delay)
                     delay = min(delay * 2, 0.1)
                 except duckdb.Error as exc:
                     raise self._unreadable(exc) from None
-        if reported:
-            print(
-                f"xbench: got the lock on {self.path} after {time.monotonic() - started:.1f} s",
-                file=sys.stderr, flush=True,
-            )  # fmt: skip
+        wait.done()
         try:
             yield con
         finally:
@@ -553,7 +526,7 @@ class Store:
             hint in text for hint in ("No space left", "Read-only file system", "Permission denied")
         ):
             return XbenchError(
-                f"cannot open the database {self.path}: {cause(exc, limit=240, with_type=False)}; free space or fix "
+                f"cannot open the database {self.path}: {_message(exc)}; free space or fix "
                 "the folder's permissions (or choose another place with --db), then rerun"
             )
         return self._damaged(exc)
@@ -630,7 +603,7 @@ class Store:
         """Open a run, or reopen the unfinished run with the same config (resume).
 
         Returns (run_id, resumed)."""
-        owner = process_owner()
+        owner = processes.owner()
         with self.transaction() as con:
             row = con.execute(
                 "SELECT run_id, status, owner FROM runs WHERE config_hash = ?"
@@ -638,7 +611,11 @@ class Store:
                 [config_hash],
             ).fetchone()
             if row:
-                if row[1] == "running" and row[2] not in (None, owner) and owner_alive(row[2]):
+                if (
+                    row[1] == "running"
+                    and row[2] not in (None, owner)
+                    and processes.owner_alive(row[2])
+                ):
                     pid = row[2].split(":")[1]
                     raise XbenchError(
                         f"the same run ({row[0]}) is already running in process {pid} on this "
@@ -800,11 +777,7 @@ class Store:
                     target.unlink(missing_ok=True)
                 except OSError:
                     pass  # it was never created (e.g. its folder is a file)
-            why = (
-                exc.strerror
-                if isinstance(exc, OSError) and exc.strerror
-                else cause(exc, limit=240, with_type=False)
-            )
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else _message(exc)
             raise XbenchError(
                 f"cannot write the export to {out}: {why}; choose a writable place with free "
                 "space for --out (nothing was written)"

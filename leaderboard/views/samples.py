@@ -77,9 +77,8 @@ def render() -> None:
             help="Search is off while the texts are hidden; tick 'Show texts' to search.",
         )  # fmt: skip
         search = ""
-    if (run_id, unit, search) != (asked["run"], asked["unit"], asked["q"] or ""):
-        if show_texts:
-            st.query_params["page"] = "1"  # another unit or search starts at its first page
+    if show_texts and (run_id, unit, search) != (asked["run"], asked["unit"], asked["q"] or ""):
+        st.query_params["page"] = "1"  # another unit or search starts at its first page
     _samples(run_id, unit, search, show_texts=show_texts)
 
 

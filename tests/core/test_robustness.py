@@ -95,7 +95,7 @@ MISBEHAVING = {
     "scorer raises SystemExit": (
         "import sys\ndef register_tasks(register):\n"
         "    register(spec(score=lambda response, item: sys.exit(4)))\n",
-        "the scorer of toy.eng_Latn called sys.exit(4)",
+        "the scorer of toy.eng_Latn failed: it called sys.exit(4)",
         True,
     ),
 }  # fmt: skip
@@ -181,7 +181,7 @@ BAD_PREDICTIONS = {
     "duplicate key": ([GOOD, GOOD], ":2: toy/eng_Latn/0 appears twice (first on line 1)"),
     "unknown task": ([{**GOOD, "task": "toys"}], ":1: unknown task 'toys'"),
     "non-string language": ([{**GOOD, "language": 7}], ":1: task and language must be strings"),
-    "deep nesting": (['{"task": "toy", "x": ' + "[" * 5000 + "]" * 5000 + "}"], ":1: nested deeper than 64"),
+    "deep nesting": (['{"task": "toy", "x": ' + "[" * 100_000 + "]" * 100_000 + "}"], ":1: nested too deeply to read"),
     "lone surrogate": (['{"task": "toy", "language": "en", "item_key": "0", "response": "\\ud800"}'], ":1: holds a lone surrogate"),
     "not an object": (["[1, 2]"], ":1: a JSON list, not an object"),
     "float item_key": ([{**GOOD, "item_key": 0.5}], ":1: item_key must be a string or an integer"),
@@ -424,13 +424,18 @@ def test_a_long_lock_wait_is_reported_while_it_happens(tmp_path, monkeypatch, ca
     """)], stdout=subprocess.PIPE, text=True)  # fmt: skip
     try:
         assert holder.stdout.readline().strip() == "locked"
-        with pytest.raises(XbenchError, match="stayed locked by another process for 1 s"):
+        with pytest.raises(
+            XbenchError,
+            match=r"stayed locked by another process \(an xbench run or leaderboard\) for 1 s",
+        ):
             with Store(db, read_only=True).connect():
                 pass
     finally:
         holder.kill()
         holder.wait()
-    assert "waiting for another process's lock on" in capsys.readouterr().err
+    assert "xbench: waiting for another process (an xbench run or leaderboard) to release" in (
+        capsys.readouterr().err
+    )
 
 
 # --- partial model conversions ------------------------------------------------------------------

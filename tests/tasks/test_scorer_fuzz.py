@@ -10,7 +10,6 @@ a failure names a reproducible response.
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from collections.abc import Callable
@@ -239,4 +238,3 @@ def test_generated_responses_include_the_hard_cases():
     assert any(len(r) >= 5_000 for r in sample)
     assert any("\ud800" in r for r in sample) and any("\x00" in r for r in sample)
     assert any("```tool_call" in r for r in sample) and any("9" * 4301 in r for r in sample)
-    json.dumps(sample[:10])  # plain strings
