@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,11 +18,16 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import datasets  # noqa: E402
 import lm_eval  # noqa: E402
-from lm_eval.api.model import LM, CachingLM  # noqa: E402
+from lm_eval.api.model import (  # noqa: E402
+    LM,
+    CachingLM,
+    hash_args,  # noqa: E402
+)
 from lm_eval.evaluator import evaluate  # noqa: E402
 from lm_eval.tasks import TaskManager  # noqa: E402
 
-from .models import MissingResponse  # noqa: E402
+from .models import Generation as Settings  # noqa: E402
+from .models import is_failure, read_response, tool_envelope  # noqa: E402
 from .spec import Item, TaskSpec  # noqa: E402
 
 logging.getLogger("lm_eval").setLevel(logging.ERROR)
@@ -37,68 +42,37 @@ class Generation:
     prompt: str
     response: str | None
     error: str | None
-    tools_via: str | None = None  # "chat_template" | "prompt" | None (the task has no tools)
+    tools_via: str | None = None  # "native" | "chat_template" | "prompt" | None (no tools)
+    note: str | None = None  # how the response came back, e.g. cut at the token limit
 
 
 def version() -> str:
     return lm_eval.__version__
 
 
-def hf_lm(
-    pretrained: str, *, batch_size: int | str = 1, device: str | None = None, **kwargs: Any
-) -> LM:
-    """lm-eval's HF backend (transformers), on GPU when there is one."""
-    import torch
-    from lm_eval.models.huggingface import HFLM
+class ResponseCache(CachingLM):
+    """lm-eval's response cache (sqlite, keyed by the request: prompt and generation
+    settings) that never keeps a failed request: a rerun sends exactly the requests that have
+    no stored answer."""
 
-    if device is None:
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    kwargs = {k: v for k, v in kwargs.items() if v is not None}
-    return HFLM(pretrained=pretrained, batch_size=batch_size, device=device, **kwargs)
+    def __getattr__(self, attr: str) -> Any:
+        function = super().__getattr__(attr)
+        if attr != "generate_until":
+            return function
 
-
-def responder_lm(respond: Callable[[dict[str, Any], str], str], *, name: str) -> LM:
-    """Wrap a plain `respond(doc, prompt) -> str` function as an lm-eval generative LM.
-
-    A responder that raises `MissingResponse` for an item gets that item recorded as an
-    error (never as an empty, wrong answer); any other exception fails the run."""
-
-    class ResponderLM(LM):
-        def __init__(self) -> None:
-            super().__init__()
-            self.sample_errors: dict[tuple[str, str], str] = {}
-
-        def generate_until(self, requests: list[Any], disable_tqdm: bool = False) -> list[str]:
-            out = []
-            for request in requests:
-                doc, prompt = request.doc, request.args[0]
-                try:
-                    out.append(respond(doc, prompt))
-                except MissingResponse as exc:
-                    self.sample_errors[(doc["task_name"], doc["item_key"])] = str(exc)
-                    out.append("")
+        def generate_until(requests: list[Any]) -> list[Any]:
+            keys = [hash_args(attr, request.args) for request in requests]
+            for key in keys:  # a failure cached by lm-eval's partial hook before a kill
+                if is_failure(self.dbdict.get(key)):
+                    del self.dbdict[key]
+            out = function(requests)
+            for key, response in zip(keys, out, strict=True):
+                if is_failure(response):
+                    self.dbdict.pop(key, None)
+            self.dbdict.commit()
             return out
 
-        def loglikelihood(self, requests: list[Any], disable_tqdm: bool = False) -> list[Any]:
-            raise NotImplementedError(f"{name} only generates text")
-
-        def loglikelihood_rolling(
-            self, requests: list[Any], disable_tqdm: bool = False
-        ) -> list[Any]:
-            raise NotImplementedError(f"{name} only generates text")
-
-        @property
-        def tokenizer_name(self) -> str:
-            return name
-
-        def apply_chat_template(
-            self, chat_history: list[dict[str, str]], add_generation_prompt: bool = True
-        ) -> str:
-            """A plain, visible template, so `--apply-chat-template` runs with test backends."""
-            turns = "".join(f"<|{m['role']}|>\n{m['content']}\n" for m in chat_history)
-            return turns + ("<|assistant|>\n" if add_generation_prompt else "")
-
-    return ResponderLM()
+        return generate_until
 
 
 def template_takes_tools(tokenizer: Any) -> bool:
@@ -109,26 +83,31 @@ def template_takes_tools(tokenizer: Any) -> bool:
     return isinstance(template, str) and "tools" in template
 
 
-def with_template_tools(tokenizer: Any, prompt: str, tools: Sequence[Mapping[str, Any]]) -> str:
-    """The user prompt wrapped in the chat template, with the tools passed to it."""
-    return tokenizer.apply_chat_template(
-        [{"role": "user", "content": prompt}], tools=list(tools), tokenize=False,
-        add_generation_prompt=True,
-    )  # fmt: skip
-
-
 def _docs(
-    spec: TaskSpec, items: Sequence[Item], num_fewshot: int, template_tokenizer: Any = None
+    spec: TaskSpec,
+    items: Sequence[Item],
+    num_fewshot: int,
+    tools_via: str | None,
+    tokenizer: Any = None,
+    system_prompt: str | None = None,
 ) -> list[dict[str, Any]]:
-    """lm-eval documents. With `template_tokenizer`, prompts are already chat-templated with
-    the item's tools (lm-eval's own templating takes no tools)."""
+    """lm-eval documents. With tools sent through the chat template or natively, the prompt
+    is finished here with the item's tools (lm-eval's own templating takes no tools): the
+    templated text, or the JSON envelope {"messages", "tools"} for a chat endpoint."""
     reference = spec.reference_response
 
     def prompt(item: Item) -> str:
         text = spec.render(item, num_fewshot)
-        if template_tokenizer is not None and spec.tools is not None:
-            return with_template_tools(template_tokenizer, text, spec.tools(item))
-        return text
+        if spec.tools is None or tools_via == "prompt":
+            return text
+        messages = [{"role": "user", "content": text}]
+        if system_prompt:
+            messages.insert(0, {"role": "system", "content": system_prompt})
+        if tools_via == "native":
+            return tool_envelope(messages, spec.tools(item))
+        return tokenizer.apply_chat_template(
+            messages, tools=list(spec.tools(item)), tokenize=False, add_generation_prompt=True
+        )
 
     return [
         {
@@ -145,13 +124,8 @@ def _docs(
 
 
 def _config(
-    spec: TaskSpec,
-    items: Sequence[Item],
-    num_fewshot: int,
-    max_gen_toks: int | None,
-    template_tokenizer: Any = None,
+    spec: TaskSpec, items: Sequence[Item], num_fewshot: int, settings: Settings, docs: list[Any]
 ) -> dict[str, Any]:
-    docs = _docs(spec, items, num_fewshot, template_tokenizer)
     return {
         "task": spec.name,
         "custom_dataset": lambda **_: {"test": datasets.Dataset.from_list(docs)},
@@ -161,12 +135,7 @@ def _config(
         "doc_to_target": lambda doc: doc["gold"],
         "target_delimiter": "",
         "num_fewshot": 0,  # few-shot exemplars are part of the rendered prompt
-        "generation_kwargs": {
-            "until": list(spec.until),
-            "max_gen_toks": max_gen_toks or spec.max_gen_toks,
-            "do_sample": False,
-            "temperature": 0.0,
-        },
+        "generation_kwargs": generation_kwargs(spec, settings),
         # xbench scores each response once, in the runner, where a failing scorer becomes
         # that sample's error. lm-eval wants one metric per task: "a response came back".
         "process_results": lambda doc, results: {METRIC: 1.0},
@@ -175,60 +144,81 @@ def _config(
     }
 
 
+def generation_kwargs(spec: TaskSpec, settings: Settings) -> dict[str, Any]:
+    """What every request of the unit is sent with (stored with the run's identity)."""
+    return {
+        "until": list(spec.until),
+        "max_gen_toks": settings.max_gen_toks or spec.max_gen_toks,
+        **settings.kwargs(),
+    }
+
+
+def tools_route(lm: Any, spec: TaskSpec, settings: Settings) -> str | None:
+    """How a unit's tools reach the model: natively in the request (a chat endpoint that
+    takes `tools`), through the model's chat template, or in the prompt text."""
+    if spec.tools is None:
+        return None
+    if getattr(lm, "xbench_native_tools", False):
+        return "native"
+    chat = settings.apply_chat_template or getattr(lm, "xbench_chat", False)
+    if chat and template_takes_tools(getattr(lm, "tokenizer", None)):
+        return "chat_template"
+    return "prompt"
+
+
 def generate(
     lm: LM,
     spec: TaskSpec,
     items: Sequence[Item],
     *,
     num_fewshot: int = 0,
-    max_gen_toks: int | None = None,
-    apply_chat_template: bool = False,
+    settings: Settings | None = None,
     cache: str | None = None,
 ) -> list[Generation]:
     """Run one task variant through lm-eval and return its responses.
 
-    `cache` turns on lm-eval's response cache (a sqlite file per model): rerunning the same
-    model and requests after a crash reads the answers back instead of generating them."""
+    `cache` turns on the response cache (a sqlite file per model identity): rerunning the
+    same model and requests after a crash reads the answers back instead of generating them."""
     # lm-eval's `evaluate` is `simple_evaluate` minus model construction and the environment
     # report (pip list, nvidia-smi, git: seconds per call), which xbench records once per run
     # instead of once per task-language unit.
-    tools_via = None
-    template_tokenizer = None
-    if spec.tools is not None:
-        tokenizer = getattr(lm, "tokenizer", None)
-        if apply_chat_template and template_takes_tools(tokenizer):
-            tools_via, template_tokenizer = "chat_template", tokenizer
-            apply_chat_template = False  # the prompts arrive templated, tools included
-        else:
-            tools_via = "prompt"
-    templated = apply_chat_template or template_tokenizer is not None
+    settings = settings or Settings()
+    tools_via = tools_route(lm, spec, settings)
+    # A chat endpoint takes messages, so its prompts always go through lm-eval's chat
+    # templating; prompts finished here (tools) are not templated again.
+    apply_chat_template = settings.apply_chat_template or getattr(lm, "xbench_chat", False)
+    finished_here = tools_via in ("native", "chat_template")
+    docs = _docs(spec, items, num_fewshot, tools_via, getattr(lm, "tokenizer", None),
+                 settings.system_prompt)  # fmt: skip
+    templated = apply_chat_template and not finished_here
     if cache is not None:
-        lm = CachingLM(lm, cache)
+        lm = ResponseCache(lm, cache)
     results = evaluate(
         lm=lm,
         task_dict=TaskManager(include_defaults=False).load(
-            [_config(spec, items, num_fewshot, max_gen_toks, template_tokenizer)]
+            [_config(spec, items, num_fewshot, settings, docs)]
         ),
-        apply_chat_template=apply_chat_template,
+        apply_chat_template=templated,
+        system_instruction=None if finished_here else settings.system_prompt,
         fewshot_as_multiturn=False,  # few-shot exemplars are rendered into one prompt
         bootstrap_iters=0,  # xbench computes its own CIs from the stored samples
         log_samples=True,
         verbosity="ERROR",
     )
     assert results is not None
-    inner = lm.lm if isinstance(lm, CachingLM) else lm
-    sample_errors: dict[tuple[str, str], str] = getattr(inner, "sample_errors", {})
     generations = []
     for sample in results["samples"][spec.name]:
         doc = sample["doc"]
-        error = sample_errors.pop((spec.name, doc["item_key"]), None)
+        response, error, note = read_response(sample["resps"][0][0])
+        sent = sample["arguments"][0][0]
         generations.append(
             Generation(
                 item_key=doc["item_key"],
-                prompt=sample["arguments"][0][0] if templated else doc["prompt"],
-                response=None if error else sample["resps"][0][0],
+                prompt=getattr(sent, "prompt", sent),  # what was sent, templated or not
+                response=response,
                 error=error,
                 tools_via=tools_via,
+                note=note,
             )
         )
     return generations

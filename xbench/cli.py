@@ -37,8 +37,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run benchmarks and store runs, scores and samples")
     p.add_argument("--model", default="smollm2-135m",
-                   help="smollm2-135m (default) | gemma3-270m | hf:<id or path>[,revision=..,dtype=..,"
-                        "device=..,peft=..] | fake[:accuracy=..] | predictions:<file.jsonl>")  # fmt: skip
+                   help="smollm2-135m (default) | gemma3-270m | hf:<id or path>[,revision=..] | "
+                        "vllm:<id or path>[,tensor_parallel_size=N,..] | sglang:<..> | "
+                        "local:<base_url>,model=NAME | local-chat:<base_url>,model=NAME | "
+                        "openai-chat:<model> | anthropic-chat:<model> | lm-eval:<type>,<args> | "
+                        "fake[:accuracy=..] | predictions:<file.jsonl> (README: model table)")
+    p.add_argument("--model-name",
+                   help="the name results are shown under (default: short name from --model)")
+    p.add_argument("--system-prompt", help="system message sent before every prompt")
+    p.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default)")
+    p.add_argument("--top-p", type=float, help="nucleus sampling (only with --temperature > 0)")
+    p.add_argument("--seed", type=int, default=1234, help="generation seed sent to the engine")
+    p.add_argument("--shard", help="I/N: run only the I-th of N slices of the units (0-based)")  # fmt: skip
     p.add_argument("--tasks", type=_split, default=["mgsm"],
                    help="comma-separated benchmarks, tasks or variants (see `xbench tasks`)")  # fmt: skip
     p.add_argument("--languages", type=_split, help="comma-separated languages (de or deu_Latn)")
@@ -54,6 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--bootstrap-resamples", type=int, default=1000, help="resamples for the 95%% CIs (seeded)"
     )
     _common(p)
+
+    p = sub.add_parser("merge", help="combine shard stores into one store (idempotent)")
+    p.add_argument("stores", nargs="+", type=Path, help="the stores written by the shards")
+    p.add_argument("--into", required=True, type=Path, help="the store to merge into")
+
+    p = sub.add_parser("models", help="list the model kinds (built-in and plugins)")
+    p.add_argument("--plugin-path", action="append", default=[], help="folder of plugins")
 
     p = sub.add_parser("tasks", help="list every task variant")
     p.add_argument("--plugin-path", action="append", default=[], help="folder of task plugins")
@@ -138,9 +155,37 @@ def _cmd_run(a: argparse.Namespace) -> int:
         num_fewshot=a.num_fewshot, batch_size=batch, max_gen_toks=a.max_gen_toks,
         apply_chat_template=a.apply_chat_template, db=a.db, data_dir=a.data_dir,
         plugin_paths=a.plugin_path, bootstrap_resamples=a.bootstrap_resamples,
+        model_name=a.model_name, system_prompt=a.system_prompt, temperature=a.temperature,
+        top_p=a.top_p, seed=a.seed, shard=a.shard,
     )  # fmt: skip
     print(f"run {result.run_id}{' (resumed)' if result.resumed else ''} -> {result.db}")
     print(_score_table(result.scores))
+    return 0
+
+
+def _cmd_merge(a: argparse.Namespace) -> int:
+    from .merge import merge
+
+    result = merge(a.stores, into=a.into)
+    print(
+        f"merged into {a.into}: {result.units_added} unit(s) added, "
+        f"{result.units_same} already there, {len(result.conflicts)} conflict(s)"
+    )
+    for conflict in result.conflicts:
+        print(f"conflict: {conflict}", file=sys.stderr)
+    return 1 if result.conflicts else 0
+
+
+def _cmd_models(a: argparse.Namespace) -> int:
+    from .plugins import load_registry
+
+    registry = load_registry(a.plugin_path)
+    rows = [
+        {"kind": k.name, "usage": k.usage, "from": registry.model_origin[k.name].split(" ")[0],
+         "what": k.description}
+        for k in registry.models.values()
+    ]  # fmt: skip
+    print(_table(rows, ["kind", "usage", "from", "what"]))
     return 0
 
 
@@ -319,6 +364,8 @@ def _cmd_export(a: argparse.Namespace) -> int:
 
 COMMANDS = {
     "run": _cmd_run,
+    "merge": _cmd_merge,
+    "models": _cmd_models,
     "tasks": _cmd_tasks,
     "results": _cmd_results,
     "report": _cmd_report,

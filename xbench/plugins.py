@@ -1,13 +1,15 @@
-"""The one public way to add tasks.
+"""The one public way to add tasks and model kinds.
 
 A plugin is a module with a function `register_tasks(register)` that calls `register(spec)`
-for every `xbench.TaskSpec` it offers. xbench finds plugins in two places:
+for every `xbench.TaskSpec` it offers, and/or `register_models(register)` that calls
+`register(kind)` for every `xbench.ModelKind`. xbench finds plugins in two places:
 
 - installed packages, through the entry-point group `xbench`
   (`[project.entry-points.xbench] mytask = "my_package.my_module"`);
 - a folder given with `--plugin-path DIR`: every `*.py` file and every package in it.
 
-The built-in benchmarks in `tasks/` are registered through the same entry-point group.
+The built-in benchmarks in `tasks/` and the built-in model kinds (`xbench.models.builtin`) are
+registered through the same entry-point group.
 Names are checked here, before any model loads.
 """
 
@@ -24,6 +26,8 @@ from types import ModuleType
 
 from . import languages
 from .errors import XbenchError, cause
+from .models import ModelKind, ModelSpec
+from .models import resolve as resolve_model
 from .spec import PARTITIONS, TaskSpec
 
 ENTRY_POINT_GROUP = "xbench"
@@ -39,6 +43,42 @@ class Registry:
 
     specs: dict[str, TaskSpec] = field(default_factory=dict)
     origin: dict[str, str] = field(default_factory=dict)  # variant name -> plugin that gave it
+    models: dict[str, ModelKind] = field(default_factory=dict)  # model kinds by name
+    model_origin: dict[str, str] = field(default_factory=dict)
+
+    def register_model_from(self, plugin: str) -> Callable[[ModelKind], None]:
+        def register(kind: ModelKind) -> None:
+            if not isinstance(kind, ModelKind):
+                raise PluginError(
+                    f"plugin {plugin} registered {kind!r}, which is not an xbench.ModelKind"
+                )
+            if kind.name in self.models:
+                raise PluginError(
+                    f"model kind {kind.name!r} is registered twice (by "
+                    f"{self.model_origin[kind.name]} and {plugin}); rename one of them"
+                )
+            if not kind.name or ":" in kind.name or "," in kind.name or not callable(kind.build):
+                raise PluginError(
+                    f"plugin {plugin}: model kind {kind.name!r} needs a name without ':' or ',' "
+                    "and a build function"
+                )
+            self.models[kind.name] = kind
+            self.model_origin[kind.name] = plugin
+
+        return register
+
+    def resolve_model(self, spec: str) -> ModelSpec:
+        """`--model` parsed against every registered kind (built-in and plugins)."""
+        kind = self.models.get(spec.strip().partition(":")[0]) or self.models.get(spec.strip())
+        try:
+            return resolve_model(spec, self.models)
+        except XbenchError:
+            raise
+        except (Exception, SystemExit) as exc:  # a plugin's check crashed
+            plugin = self.model_origin.get(kind.name, "?") if kind else "?"
+            raise PluginError(
+                f"plugin {plugin}: checking model {spec!r} failed: {cause(exc)}; fix the plugin"
+            ) from None
 
     def register_from(self, plugin: str) -> Callable[[TaskSpec], None]:
         def register(spec: TaskSpec) -> None:
@@ -114,20 +154,29 @@ class Registry:
 
 
 def _call_register(module: ModuleType, plugin: str, registry: Registry) -> None:
-    hook = getattr(module, "register_tasks", None)
-    if not callable(hook):
-        raise PluginError(
-            f"plugin {plugin} has no function register_tasks(register); add one that calls "
-            "register(TaskSpec(...))"
+    hooks = [
+        (name, hook, register)
+        for name, register in (
+            ("register_tasks", registry.register_from(plugin)),
+            ("register_models", registry.register_model_from(plugin)),
         )
-    try:
-        hook(registry.register_from(plugin))
-    except XbenchError:
-        raise
-    except (Exception, SystemExit) as exc:  # sys.exit() in a plugin must not end xbench silently
+        if callable(hook := getattr(module, name, None))
+    ]
+    if not hooks:
         raise PluginError(
-            f"plugin {plugin} failed in register_tasks: {cause(exc)}; fix or remove the plugin"
-        ) from None
+            f"plugin {plugin} has no function register_tasks(register) or "
+            "register_models(register); add one that calls register(TaskSpec(...)) or "
+            "register(ModelKind(...))"
+        )
+    for name, hook, register in hooks:
+        try:
+            hook(register)
+        except XbenchError:
+            raise
+        except (Exception, SystemExit) as exc:  # sys.exit() in a plugin must not end xbench silently
+            raise PluginError(
+                f"plugin {plugin} failed in {name}: {cause(exc)}; fix or remove the plugin"
+            ) from None
 
 
 def _import_file(path: Path) -> ModuleType:

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,18 +56,43 @@ def run(
     plugin_paths: Sequence[str | Path] = (),
     bootstrap_resamples: int = metrics.DEFAULT_RESAMPLES,
     progress: bool = True,
+    model_name: str | None = None,
+    system_prompt: str | None = None,
+    temperature: float = 0.0,
+    top_p: float | None = None,
+    seed: int = 1234,
+    shard: str | None = None,
 ) -> RunResult:
     """Evaluate `model` on `tasks` and store the run, every task-language score and every
-    sample. Rerunning the same arguments after a crash resumes the unfinished run."""
+    sample. Rerunning the same arguments after a crash resumes the unfinished run.
+
+    `model_name` is the name results are shown under (default: a short name derived from
+    the spec); `shard="I/N"` runs only the I-th of N deterministic slices of the units."""
     # 1. Resolve everything that can be wrong before any model loads.
     check_arguments(
         limit=limit, num_fewshot=num_fewshot, batch_size=batch_size, max_gen_toks=max_gen_toks,
         bootstrap_resamples=bootstrap_resamples,
     )  # fmt: skip
+    generation = _generation(
+        temperature=temperature, top_p=top_p, seed=seed, system_prompt=system_prompt,
+        apply_chat_template=apply_chat_template, max_gen_toks=max_gen_toks,
+    )  # fmt: skip
+    shard_of = parse_shard(shard)
     registry = plugins.load_registry(plugin_paths)
-    specs = [_guarded(s, registry.origin[s.name]) for s in registry.select(tasks, languages)]
+    model_spec = registry.resolve_model(model)
+    kind = registry.models[model_spec.kind]
+    name = _model_name(model_name, kind.display_name(model_spec))
+    selected = registry.select(tasks, languages)
+    if shard_of is not None:
+        index, count = shard_of
+        selected = [s for i, s in enumerate(selected) if i % count == index]
+        if not selected:
+            raise XbenchError(
+                f"shard {shard} has no units: the tasks give only {len(registry.select(tasks, languages))}; "
+                "use fewer shards"
+            )
+    specs = [_guarded(s, registry.origin[s.name]) for s in selected]
     origin = {s.name: registry.origin[s.name] for s in specs}
-    model_spec = models.resolve(model)
     if model_spec.kind == "predictions":  # every line checked before the run row exists
         assert model_spec.target is not None
         models.check_prediction_tasks(Path(model_spec.target), registry.tasks())
@@ -80,20 +105,28 @@ def run(
     if db_path.exists():  # a newer, damaged or locked store says so before data loads
         Store(db_path)
     context = LoadContext(data_dir=settings.data_dir(data_dir))
-    settings.go_offline_unless(context.data_dir is None or model_spec.needs_hub)
+    settings.go_offline_unless(context.data_dir is None or kind.needs_hub(model_spec))
     items = {spec.name: _load(spec, context, limit, plugin=origin[spec.name]) for spec in specs}
 
     args = {
-        "model": model, "tasks": [s.name for s in specs], "limit": limit,
+        "model": model, "model_name": name, "tasks": [s.name for s in specs], "limit": limit,
         "num_fewshot": num_fewshot, "max_gen_toks": max_gen_toks,
         "apply_chat_template": apply_chat_template,
         "data_dir": str(context.data_dir) if context.data_dir else None,
+        "generation": asdict(generation),
     }  # fmt: skip
-    config_hash = _hash({**args, "versions": {s.name: s.version for s in specs}})
+    versions = {s.name: s.version for s in specs}
+    # Shards of one command share a merge key: `xbench merge` joins them into one run.
+    all_units = [s.name for s in registry.select(tasks, languages)]
+    merge_key = _hash({**args, "tasks": all_units, "versions": versions})
+    config_hash = _hash({**args, "versions": versions, "shard": shard})
     store = Store(db_path)
     run_id, resumed = store.start_run(
-        model=model,
-        args={**args, "batch_size": batch_size, "plugin_paths": [str(p) for p in plugin_paths]},
+        model=name,
+        model_spec=model,
+        merge_key=merge_key,
+        args={**args, "shard": shard, "batch_size": batch_size,
+              "plugin_paths": [str(p) for p in plugin_paths]},  # fmt: skip
         config_hash=config_hash,
         versions=_versions(),
         git_hash=_git_hash(),
@@ -106,18 +139,20 @@ def run(
         if todo:
             from . import bridge
 
-            lm = models.build(model_spec, batch_size=batch_size)
+            lm = models.build(
+                model_spec, registry.models, batch_size=batch_size, generation=generation
+            )
+            identity = model_identity(model_spec, lm, generation, specs, bridge)
             cache = None
-            if model_spec.cacheable:
-                cache_file = settings.cache_dir() / "responses" / f"{_hash({'model': model})}.db"
+            if kind.cacheable:
+                cache_file = settings.cache_dir() / "responses" / f"{cache_key(identity)}.db"
                 cache_file.parent.mkdir(parents=True, exist_ok=True)
                 cache = str(cache_file)
-            store.set_model_info(run_id, model_spec.info())
+            store.set_model_info(run_id, identity)
             for spec in _progress(todo, progress):
                 started = time.perf_counter()
                 generations = bridge.generate(
-                    lm, spec, items[spec.name], num_fewshot=num_fewshot,
-                    max_gen_toks=max_gen_toks, apply_chat_template=apply_chat_template,
+                    lm, spec, items[spec.name], num_fewshot=num_fewshot, settings=generation,
                     cache=cache,
                 )  # fmt: skip
                 units, rows = _score(
@@ -139,6 +174,76 @@ def run(
         ) from (None if isinstance(exc, SystemExit) else exc)
     store.finish_run(run_id, "completed")
     return RunResult(run_id, resumed, store.scores(run_id), store.path)
+
+
+def _generation(**settings: Any) -> models.Generation:
+    temperature, top_p, seed = settings["temperature"], settings["top_p"], settings["seed"]
+    if not isinstance(temperature, int | float) or not 0 <= temperature <= 10:
+        raise XbenchError(f"--temperature must be 0 (greedy, the default) to 10, not {temperature!r}")
+    if top_p is not None and (not isinstance(top_p, int | float) or not 0 < top_p <= 1):
+        raise XbenchError(f"--top-p must be above 0 and at most 1, not {top_p!r}")
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise XbenchError(f"--seed must be a whole number, not {seed!r}")
+    prompt = settings["system_prompt"]
+    if prompt is not None and not (isinstance(prompt, str) and prompt.strip()):
+        raise XbenchError("--system-prompt must be non-empty text (leave it out for none)")
+    return models.Generation(**settings)
+
+
+def parse_shard(shard: str | None) -> tuple[int, int] | None:
+    """`I/N` (0 <= I < N): this process runs the units whose index in the sorted unit list
+    is I modulo N."""
+    if shard is None:
+        return None
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", str(shard))
+    if not match or not 0 <= int(match[1]) < int(match[2]):
+        raise XbenchError(
+            f"--shard must be I/N with 0 <= I < N (e.g. 0/4 ... 3/4), not {shard!r}"
+        )
+    return int(match[1]), int(match[2])
+
+
+def _model_name(given: str | None, default: str) -> str:
+    if given is None:
+        return default
+    if not isinstance(given, str) or not given.strip() or len(given) > 200:
+        raise XbenchError("--model-name must be 1 to 200 characters of text")
+    return given.strip()
+
+
+def model_identity(
+    spec: models.ModelSpec, lm: Any, generation: models.Generation, units: Sequence[TaskSpec],
+    bridge: Any,
+) -> dict[str, Any]:
+    """What the model resolved to and the generation settings actually sent: stored with the
+    run, and the response cache's key (never an API key: those live in headers only)."""
+    tools = {bridge.tools_route(lm, s, generation) for s in units} - {None}
+    return {
+        **spec.info(),
+        **{k: v for k, v in (getattr(lm, "xbench_identity", None) or {}).items() if v is not None},
+        "lm_eval": bridge.version(),
+        "generation": {
+            **asdict(generation),
+            "chat_template": generation.apply_chat_template or getattr(lm, "xbench_chat", False),
+            "per_task": {
+                s.task: {k: v for k, v in bridge.generation_kwargs(s, generation).items()
+                         if k in ("until", "max_gen_toks")}
+                for s in units
+            },  # fmt: skip
+            "tools_via": sorted(tools),
+        },
+    }
+
+
+def cache_key(identity: dict[str, Any]) -> str:
+    """The model's identity and the run-wide generation settings, minus what changes only how
+    requests are sent (concurrency, retries, timeouts). Each request's own prompt, stop
+    sequences and token limit are part of lm-eval's per-request key inside the cache."""
+    kept = {k: v for k, v in identity.items() if k not in models.OPERATIONAL_OPTIONS}
+    kept["generation"] = {
+        k: v for k, v in identity["generation"].items() if k not in ("per_task", "tools_via")
+    }
+    return _hash(kept)
 
 
 def check_arguments(
@@ -253,6 +358,8 @@ def _score(
         if len(response) > MAX_RESPONSE_CHARS:
             response, full_length = response[:MAX_RESPONSE_CHARS], len(response)
         scored = score_safely(spec, response, item, plugin=plugin)
+        if gen.note:  # how the response came back (cut at the token limit), then the scorer's
+            scored = replace(scored, note="; ".join(filter(None, (gen.note, scored.note))))
         if scored.error is not None:  # unscorable: an error with its cause, never a wrong answer
             rows.append(SampleRow(gen.item_key, gen.prompt, response, scored.extracted,
                                   item.gold, None, scored.error, note=scored.note,

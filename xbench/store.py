@@ -311,6 +311,17 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE runs ADD COLUMN owner VARCHAR;  -- host:pid:start of the process running it
         """,
     ),
+    (
+        7,
+        "model names apart from model specs; shards of one command",
+        """
+        -- From now on runs.model is the name results are shown under (--model-name, default a
+        -- short name derived from the spec); the spec as given moves to model_spec.
+        ALTER TABLE runs ADD COLUMN model_spec VARCHAR;
+        UPDATE runs SET model_spec = model;
+        ALTER TABLE runs ADD COLUMN merge_key VARCHAR;  -- equal for the shards of one command
+        """,
+    ),
 ]
 
 # The documented export fields, in order (README "Export").
@@ -596,6 +607,8 @@ class Store:
         model: str,
         args: dict[str, Any],
         config_hash: str,
+        model_spec: str | None = None,
+        merge_key: str | None = None,
         versions: dict[str, str | None],
         git_hash: str | None,
         tasks: list[dict[str, Any]],
@@ -630,11 +643,12 @@ class Store:
                 return row[0], True
             run_id = _now().strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
             con.execute(
-                "INSERT INTO runs (run_id, model, args, config_hash, versions, git_hash, tasks,"
-                " status, started_at, owner) VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)",
+                "INSERT INTO runs (run_id, model, model_spec, merge_key, args, config_hash,"
+                " versions, git_hash, tasks, status, started_at, owner)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)",
                 [
-                    run_id, model, json.dumps(args), config_hash, json.dumps(versions),
-                    git_hash, json.dumps(tasks), _now(), owner,
+                    run_id, model, model_spec or model, merge_key, json.dumps(args), config_hash,
+                    json.dumps(versions), git_hash, json.dumps(tasks), _now(), owner,
                 ],
             )  # fmt: skip
             return run_id, False

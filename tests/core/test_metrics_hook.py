@@ -137,10 +137,6 @@ def test_template_tools_detection_and_rendering():
     assert bridge.template_takes_tools(_Tokenizer())
     assert not bridge.template_takes_tools(type("T", (), {"chat_template": "{{ messages }}"})())
     assert not bridge.template_takes_tools(None)
-    tools = [{"type": "function", "function": {"name": "get_weather", "parameters": {}}}]
-    assert bridge.with_template_tools(_Tokenizer(), "Weather in Sofia?", tools) == (
-        "<tools:get_weather><user>Weather in Sofia?</user><assistant>"
-    )
 
 
 def test_tools_via_is_stored_per_unit(tmp_path, shared_data):
@@ -156,13 +152,15 @@ def test_tools_via_is_stored_per_unit(tmp_path, shared_data):
 
 def test_tools_go_through_a_template_that_takes_them(shared_data):
     from xbench import bridge, models
+    from xbench.models.responders import responder_lm
     from xbench.plugins import load_registry
 
     spec = load_registry().specs["tucan.bul_Cyrl"]
     items = list(spec.load(xbench.LoadContext(shared_data)))[:2]
-    lm = bridge.responder_lm(models.fake_responder({"accuracy": "1"}), name="fake")
+    lm = responder_lm(models.fake_responder({"accuracy": "1"}), name="fake")
     lm.tokenizer = _Tokenizer()  # a chat model whose template takes tools
-    generations = bridge.generate(lm, spec, items, apply_chat_template=True)
+    settings = models.Generation(apply_chat_template=True)
+    generations = bridge.generate(lm, spec, items, settings=settings)
     assert {g.tools_via for g in generations} == {"chat_template"}
     for gen, item in zip(generations, items, strict=True):
         names = ",".join(f["name"] for f in item.fields["functions"])

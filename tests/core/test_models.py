@@ -7,7 +7,7 @@ from xbench.errors import XbenchError
 
 
 def test_resolve_kinds():
-    assert models.resolve("smollm2-135m").kind == "gguf"
+    assert models.resolve("smollm2-135m").kind == "smollm2-135m"
     hf = models.resolve("hf:org/model,revision=abc,dtype=bfloat16,device=cuda:0,peft=/a")
     assert (hf.kind, hf.target) == ("hf", "org/model")
     assert hf.options == {"revision": "abc", "dtype": "bfloat16", "device": "cuda:0", "peft": "/a"}
