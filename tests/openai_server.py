@@ -6,7 +6,7 @@ requests with that prompt get, one per request ("429", "ok" = rate limited, then
 when a list runs out, requests are answered normally. Every request is logged.
 
 Behaviours: ok, 400, 401, 404, 429, 500, 503, timeout, malformed, truncated, empty_choices,
-length, content_filter, null_content, disconnect, tool_call.
+length, content_filter, null_content, disconnect, die, tool_call.
 """
 
 from __future__ import annotations
@@ -100,8 +100,13 @@ class FakeOpenAI:
                 if behaviour == "disconnect":
                     self.close_connection = True
                     return None
-                if behaviour == "empty_choices":
-                    return self.send(200, {"id": "x", "choices": []})
+                if behaviour == "empty_choices":  # with an error that leaks the caller's key
+                    leak = self.headers.get("Authorization", "")
+                    return self.send(200, {"id": "x", "choices": [], "error": f"quota for {leak}"})
+                if behaviour == "die":  # the server goes away mid-run
+                    threading.Thread(target=server.stop, daemon=True).start()
+                    self.close_connection = True
+                    return None
                 if behaviour == "null_content":
                     return self.send(200, completion(chat, None, "stop"))
                 if behaviour == "tool_call":

@@ -1,16 +1,20 @@
 """xbench: how a language model does in every language, not its English average.
 
-Public API:  xbench.run(...), xbench.report(...), xbench.compare(...), and for plugins xbench.TaskSpec / Item / Scored / LoadContext.
+Public API:  xbench.run(...), xbench.report(...), xbench.compare(...), and for plugins
+xbench.TaskSpec / Item / Scored / LoadContext (tasks) and xbench.ModelKind / ModelSpec /
+BuildContext (model kinds).
 Importing xbench is cheap: torch, transformers and lm_eval load only when a run needs them.
 """
 
 from __future__ import annotations
 
+from .models.base import BuildContext, ModelKind, ModelSpec
 from .spec import CorpusScore, DataError, Item, LoadContext, Scored, TaskSpec
 
 __version__ = "0.1.0"
 __all__ = [
-    "CorpusScore", "DataError", "Item", "LoadContext", "Scored", "TaskSpec", "compare", "report", "run",
+    "BuildContext", "CorpusScore", "DataError", "Item", "LoadContext", "ModelKind", "ModelSpec",
+    "Scored", "TaskSpec", "compare", "report", "run",
     "__version__",
 ]  # fmt: skip
 

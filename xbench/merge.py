@@ -123,7 +123,9 @@ def _combine_run_rows(con: Any, source_run: str, into: str) -> None:
     src = _run_row(con, "src", source_run)
     dst = _run_row(con, "main", into)
     shards = sorted(set(_shards(dst["args"]) + _shards(src["args"])))
-    args = {**json.loads(dst["args"]), "shard": ",".join(shards) if shards else None}
+    args = json.loads(dst["args"])
+    args["shard"] = ",".join(shards) if shards else None
+    args["tasks"] = sorted(set(args.get("tasks", [])) | set(json.loads(src["args"]).get("tasks", [])))
     tasks = json.loads(dst["tasks"])
     names = {t.get("name") for t in tasks}
     tasks += [t for t in json.loads(src["tasks"]) if t.get("name") not in names]

@@ -117,8 +117,8 @@ def run(
     }  # fmt: skip
     versions = {s.name: s.version for s in specs}
     # Shards of one command share a merge key: `xbench merge` joins them into one run.
-    all_units = [s.name for s in registry.select(tasks, languages)]
-    merge_key = _hash({**args, "tasks": all_units, "versions": versions})
+    every_unit = {s.name: s.version for s in registry.select(tasks, languages)}
+    merge_key = _hash({**args, "tasks": sorted(every_unit), "versions": every_unit})
     config_hash = _hash({**args, "versions": versions, "shard": shard})
     store = Store(db_path)
     run_id, resumed = store.start_run(
