@@ -63,4 +63,9 @@ def test_hf_kind_with_a_local_path_and_options(tmp_path, shared_data):
     [score] = result.scores
     assert (score["n"], score["n_errors"]) == (1, 0)
     info = Store(db, read_only=True).run(result.run_id)["model_info"]
-    assert info == {"kind": "hf", "target": str(path), "dtype": "float32", "device": "cpu"}
+    assert {k: info[k] for k in ("kind", "target", "dtype", "device")} == {
+        "kind": "hf", "target": str(path), "dtype": "float32", "device": "cpu"
+    }  # fmt: skip
+    assert info["engine"].startswith("transformers ") and info["lm_eval"] == "0.4.13"
+    assert info["generation"]["max_gen_toks"] == 8 and info["generation"]["temperature"] == 0.0
+    assert info["generation"]["per_task"]["mgsm_direct"]["until"]

@@ -320,6 +320,15 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE runs ADD COLUMN model_spec VARCHAR;
         UPDATE runs SET model_spec = model;
         ALTER TABLE runs ADD COLUMN merge_key VARCHAR;  -- equal for the shards of one command
+        -- Tools sent natively in the request (BFCL's FC mode) are another task than tools in
+        -- the prompt: every view ranks them apart ("tucan [native tools]").
+        CREATE OR REPLACE VIEW unit_scores AS
+        SELECT r.model,
+               s.* REPLACE (CASE WHEN s.tools_via = 'native' THEN s.task || ' [native tools]'
+                            ELSE s.task END AS task),
+               coalesce(s.family, s.task) AS task_family,
+               coalesce(s.origin_language, s.language) AS content_origin
+        FROM scores s JOIN runs r USING (run_id);
         """,
     ),
 ]
