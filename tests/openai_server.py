@@ -24,6 +24,11 @@ CAPITALS = {
 }  # fmt: skip
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 512  # the default backlog (5) drops connections at high concurrency
+    allow_reuse_address = True
+
+
 class FakeOpenAI:
     def __init__(self, *, model: str = "served-model", api_key: str | None = None,
                  delay: float = 0.0, port: int = 0) -> None:  # fmt: skip
@@ -112,7 +117,9 @@ class FakeOpenAI:
                 if behaviour == "tool_call":
                     return self.send(200, tool_call_completion(body))
                 answer = next((c for w, c in CAPITALS.items() if w in prompt), "Atlantis")
-                reason = {"length": "length", "content_filter": "content_filter"}.get(behaviour, "stop")
+                reason = {"length": "length", "content_filter": "content_filter"}.get(
+                    behaviour, "stop"
+                )
                 return self.send(200, completion(chat, answer if chat else f" {answer}", reason))
 
             def send(self, status: int, payload: dict) -> None:
@@ -128,7 +135,7 @@ class FakeOpenAI:
                 except OSError:  # the client gave up (a timeout test): nothing to answer
                     self.close_connection = True
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.httpd = _Server(("127.0.0.1", port), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/v1"

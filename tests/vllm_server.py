@@ -19,9 +19,13 @@ READY_TIMEOUT_S = 300  # measured: ~1 minute on 2 cores
 
 
 def available() -> bool:
-    return VLLM_PYTHON.exists() and subprocess.run(
-        [str(VLLM_PYTHON), "-c", "import vllm"], capture_output=True, timeout=120
-    ).returncode == 0
+    return (
+        VLLM_PYTHON.exists()
+        and subprocess.run(
+            [str(VLLM_PYTHON), "-c", "import vllm"], capture_output=True, timeout=120
+        ).returncode
+        == 0
+    )
 
 
 def free_port() -> int:
@@ -31,7 +35,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def vllm_server(model_path: Path, *, name: str = "smollm2", log: Path, tools: bool = True) -> Iterator[str]:
+def vllm_server(
+    model_path: Path, *, name: str = "smollm2", log: Path, tools: bool = True
+) -> Iterator[str]:
     """Yield the base URL (http://127.0.0.1:P/v1) of a vLLM server for `model_path`."""
     port = free_port()
     command = [

@@ -26,7 +26,7 @@ from lm_eval.api.model import (  # noqa: E402
 from lm_eval.evaluator import evaluate  # noqa: E402
 from lm_eval.tasks import TaskManager  # noqa: E402
 
-from .models import Generation as Settings  # noqa: E402
+from .models import GenerationSettings as Settings  # noqa: E402
 from .models import is_failure, read_response, tool_envelope  # noqa: E402
 from .spec import Item, TaskSpec  # noqa: E402
 

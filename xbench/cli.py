@@ -36,14 +36,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("run", help="run benchmarks and store runs, scores and samples")
-    p.add_argument("--model", default="smollm2-135m",
-                   help="smollm2-135m (default) | gemma3-270m | hf:<id or path>[,revision=..] | "
-                        "vllm:<id or path>[,tensor_parallel_size=N,..] | sglang:<..> | "
-                        "local:<base_url>,model=NAME | local-chat:<base_url>,model=NAME | "
-                        "openai-chat:<model> | anthropic-chat:<model> | lm-eval:<type>,<args> | "
-                        "fake[:accuracy=..] | predictions:<file.jsonl> (README: model table)")
-    p.add_argument("--model-name",
-                   help="the name results are shown under (default: short name from --model)")
+    p.add_argument(
+        "--model",
+        default="smollm2-135m",
+        help="smollm2-135m (default) | gemma3-270m | hf:<id or path>[,revision=..] | "
+        "vllm:<id or path>[,tensor_parallel_size=N,..] | sglang:<..> | "
+        "local:<base_url>,model=NAME | local-chat:<base_url>,model=NAME | "
+        "openai-chat:<model> | anthropic-chat:<model> | lm-eval:<type>,<args> | "
+        "fake[:accuracy=..] | predictions:<file.jsonl> (README: model table)",
+    )
+    p.add_argument(
+        "--model-name", help="the name results are shown under (default: short name from --model)"
+    )
     p.add_argument("--system-prompt", help="system message sent before every prompt")
     p.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default)")
     p.add_argument("--top-p", type=float, help="nucleus sampling (only with --temperature > 0)")

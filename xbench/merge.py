@@ -64,7 +64,9 @@ def _merge_one(con: Any, source: Path, result: MergeResult) -> None:
     for run_id, merge_key in runs:
         into = _target_run(con, run_id, merge_key)
         if into is None:
-            con.execute("INSERT INTO runs BY NAME SELECT * FROM src.runs WHERE run_id = ?", [run_id])
+            con.execute(
+                "INSERT INTO runs BY NAME SELECT * FROM src.runs WHERE run_id = ?", [run_id]
+            )
             into = run_id
         added_before = result.units_added
         units = con.execute(
@@ -125,7 +127,9 @@ def _combine_run_rows(con: Any, source_run: str, into: str) -> None:
     shards = sorted(set(_shards(dst["args"]) + _shards(src["args"])))
     args = json.loads(dst["args"])
     args["shard"] = ",".join(shards) if shards else None
-    args["tasks"] = sorted(set(args.get("tasks", [])) | set(json.loads(src["args"]).get("tasks", [])))
+    args["tasks"] = sorted(
+        set(args.get("tasks", [])) | set(json.loads(src["args"]).get("tasks", []))
+    )
     tasks = json.loads(dst["tasks"])
     names = {t.get("name") for t in tasks}
     tasks += [t for t in json.loads(src["tasks"]) if t.get("name") not in names]

@@ -173,7 +173,10 @@ def _call_register(module: ModuleType, plugin: str, registry: Registry) -> None:
             hook(register)
         except XbenchError:
             raise
-        except (Exception, SystemExit) as exc:  # sys.exit() in a plugin must not end xbench silently
+        except (
+            Exception,
+            SystemExit,
+        ) as exc:  # sys.exit() in a plugin must not end xbench silently
             raise PluginError(
                 f"plugin {plugin} failed in {name}: {cause(exc)}; fix or remove the plugin"
             ) from None

@@ -125,8 +125,12 @@ def run(
         model=name,
         model_spec=model,
         merge_key=merge_key,
-        args={**args, "shard": shard, "batch_size": batch_size,
-              "plugin_paths": [str(p) for p in plugin_paths]},  # fmt: skip
+        args={
+            **args,
+            "shard": shard,
+            "batch_size": batch_size,
+            "plugin_paths": [str(p) for p in plugin_paths],
+        },  # fmt: skip
         config_hash=config_hash,
         versions=_versions(),
         git_hash=_git_hash(),
@@ -176,10 +180,12 @@ def run(
     return RunResult(run_id, resumed, store.scores(run_id), store.path)
 
 
-def _generation(**settings: Any) -> models.Generation:
+def _generation(**settings: Any) -> models.GenerationSettings:
     temperature, top_p, seed = settings["temperature"], settings["top_p"], settings["seed"]
     if not isinstance(temperature, int | float) or not 0 <= temperature <= 10:
-        raise XbenchError(f"--temperature must be 0 (greedy, the default) to 10, not {temperature!r}")
+        raise XbenchError(
+            f"--temperature must be 0 (greedy, the default) to 10, not {temperature!r}"
+        )
     if top_p is not None and (not isinstance(top_p, int | float) or not 0 < top_p <= 1):
         raise XbenchError(f"--top-p must be above 0 and at most 1, not {top_p!r}")
     if not isinstance(seed, int) or isinstance(seed, bool):
@@ -187,7 +193,7 @@ def _generation(**settings: Any) -> models.Generation:
     prompt = settings["system_prompt"]
     if prompt is not None and not (isinstance(prompt, str) and prompt.strip()):
         raise XbenchError("--system-prompt must be non-empty text (leave it out for none)")
-    return models.Generation(**settings)
+    return models.GenerationSettings(**settings)
 
 
 def parse_shard(shard: str | None) -> tuple[int, int] | None:
@@ -197,9 +203,7 @@ def parse_shard(shard: str | None) -> tuple[int, int] | None:
         return None
     match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", str(shard))
     if not match or not 0 <= int(match[1]) < int(match[2]):
-        raise XbenchError(
-            f"--shard must be I/N with 0 <= I < N (e.g. 0/4 ... 3/4), not {shard!r}"
-        )
+        raise XbenchError(f"--shard must be I/N with 0 <= I < N (e.g. 0/4 ... 3/4), not {shard!r}")
     return int(match[1]), int(match[2])
 
 
@@ -212,7 +216,10 @@ def _model_name(given: str | None, default: str) -> str:
 
 
 def model_identity(
-    spec: models.ModelSpec, lm: Any, generation: models.Generation, units: Sequence[TaskSpec],
+    spec: models.ModelSpec,
+    lm: Any,
+    generation: models.GenerationSettings,
+    units: Sequence[TaskSpec],
     bridge: Any,
 ) -> dict[str, Any]:
     """What the model resolved to and the generation settings actually sent: stored with the
@@ -226,8 +233,11 @@ def model_identity(
             **asdict(generation),
             "chat_template": generation.apply_chat_template or getattr(lm, "xbench_chat", False),
             "per_task": {
-                s.task: {k: v for k, v in bridge.generation_kwargs(s, generation).items()
-                         if k in ("until", "max_gen_toks")}
+                s.task: {
+                    k: v
+                    for k, v in bridge.generation_kwargs(s, generation).items()
+                    if k in ("until", "max_gen_toks")
+                }
                 for s in units
             },  # fmt: skip
             "tools_via": sorted(tools),

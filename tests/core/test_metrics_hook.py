@@ -159,7 +159,7 @@ def test_tools_go_through_a_template_that_takes_them(shared_data):
     items = list(spec.load(xbench.LoadContext(shared_data)))[:2]
     lm = responder_lm(models.fake_responder({"accuracy": "1"}), name="fake")
     lm.tokenizer = _Tokenizer()  # a chat model whose template takes tools
-    settings = models.Generation(apply_chat_template=True)
+    settings = models.GenerationSettings(apply_chat_template=True)
     generations = bridge.generate(lm, spec, items, settings=settings)
     assert {g.tools_via for g in generations} == {"chat_template"}
     for gen, item in zip(generations, items, strict=True):

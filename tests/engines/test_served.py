@@ -135,8 +135,14 @@ def test_a_dead_server_fails_the_run_and_a_rerun_resumes(tmp_path):
     ("spec", "message"),
     [
         ("local:http://127.0.0.1:{closed}/v1,model=served-model", "cannot reach http://127.0.0.1"),
-        ("local:http://no-such-host.invalid/v1,model=served-model", "cannot reach http://no-such-host"),
-        ("local:{url},model=other-model", r"does not serve model 'other-model' \(it serves: served-model\)"),
+        (
+            "local:http://no-such-host.invalid/v1,model=served-model",
+            "cannot reach http://no-such-host",
+        ),
+        (
+            "local:{url},model=other-model",
+            r"does not serve model 'other-model' \(it serves: served-model\)",
+        ),
     ],
 )
 def test_an_endpoint_that_cannot_serve_fails_before_any_unit(spec, message, server, tmp_path):
@@ -151,7 +157,9 @@ def test_an_endpoint_that_cannot_serve_fails_before_any_unit(spec, message, serv
 
 def test_a_bad_key_says_which_variable_to_set(server, tmp_path, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-wrong-key-000000")
-    with pytest.raises(XbenchError, match=r"refused the credentials \(HTTP 401\); set OPENAI_API_KEY"):
+    with pytest.raises(
+        XbenchError, match=r"refused the credentials \(HTTP 401\); set OPENAI_API_KEY"
+    ):
         _run(f"local:{server.url},model=served-model", tmp_path / "x.duckdb")
 
 
@@ -205,6 +213,10 @@ def test_tools_go_natively_to_a_chat_endpoint(server, tmp_path, shared_data):
                         data_dir=shared_data, db=db, progress=False)  # fmt: skip
     assert {s["tools_via"] for s in prompt.scores} == {"prompt"}
     assert "tools" not in server.log[sent]["body"]
+    # The two ways are two tasks in every view: never ranked as one.
+    with duckdb.connect(str(db), read_only=True) as con:
+        tasks = con.execute("SELECT DISTINCT task FROM model_parity ORDER BY 1").fetchall()
+    assert tasks == [("tucan",), ("tucan [native tools]",)]
 
 
 def test_lm_eval_pass_through_runs_any_model_type(server, tmp_path):

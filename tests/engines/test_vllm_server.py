@@ -44,20 +44,29 @@ def _stored(db, run_id):
     return info, samples
 
 
-def test_mgsm_through_the_completions_endpoint(server, tmp_path, shared_data):
+def test_mgsm_mt_and_function_calling_through_the_completions_endpoint(
+    server, tmp_path, shared_data
+):
     db = tmp_path / "x.duckdb"
     result = xbench.run(
-        model=f"local:{server},model=smollm2,num_concurrent=8", tasks=["mgsm_direct"],
-        languages=["en", "de"], limit=3, max_gen_toks=32, data_dir=shared_data, db=db,
-        progress=False,
+        model=f"local:{server},model=smollm2,num_concurrent=8",
+        tasks=["mgsm_direct.eng_Latn", "mgsm_direct.deu_Latn", "ntrex128_base_en-x.deu_Latn",
+               "bfcl_simple.eng_Latn"],
+        limit=3, max_gen_toks=32, data_dir=shared_data, db=db, progress=False,
     )  # fmt: skip
-    assert [(s["language"], s["n"], s["n_errors"]) for s in result.scores] == [
-        ("deu_Latn", 3, 0), ("eng_Latn", 3, 0),
+    primary = [s for s in result.scores if s["primary_metric"]]
+    assert sorted((s["task"], s["language"], s["n"], s["n_errors"]) for s in primary) == [
+        ("bfcl_simple", "eng_Latn", 3, 0), ("mgsm_direct", "deu_Latn", 3, 0),
+        ("mgsm_direct", "eng_Latn", 3, 0), ("ntrex128_base_en-x", "deu_Latn", 3, 0),
     ]  # fmt: skip
+    assert {s["tools_via"] for s in primary if s["task"] == "bfcl_simple"} == {"prompt"}
     info, samples = _stored(db, result.run_id)
     assert info["served_model"] == "smollm2" and info["server"] == "0.32.0"
     assert info["engine"] == "lm-eval local-completions"
-    assert all(response.strip() and score in (0.0, 1.0) for _, response, score, _ in samples)
+    assert all(
+        isinstance(response, str) and score in (0.0, 1.0) for _, response, score, _ in samples
+    )
+    assert any(response.strip() for _, response, _, _ in samples)  # the model generated text
 
 
 def test_mt_and_function_calling_through_the_chat_endpoint(server, tmp_path, shared_data):

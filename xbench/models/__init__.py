@@ -21,7 +21,7 @@ from typing import Any
 from .base import (
     OPERATIONAL_OPTIONS,
     BuildContext,
-    Generation,
+    GenerationSettings,
     ModelKind,
     ModelSpec,
     failure,
@@ -42,7 +42,7 @@ from .responders import (
 )  # fmt: skip
 
 __all__ = [
-    "GGUF_MODELS", "OPERATIONAL_OPTIONS", "BuildContext", "Generation", "GgufPackage",
+    "GGUF_MODELS", "OPERATIONAL_OPTIONS", "BuildContext", "GenerationSettings", "GgufPackage",
     "MissingResponse", "ModelKind", "ModelSpec", "build", "builtin_kinds", "check_prediction_tasks",
     "failure", "fake_responder", "is_failure", "predictions_responder", "read_predictions",
     "read_response", "redact", "resolve", "short_name", "tool_envelope", "with_note",
@@ -65,9 +65,7 @@ def resolve(spec: str, kinds: Mapping[str, ModelKind] | None = None) -> ModelSpe
     return _resolve(spec, builtin_kinds() if kinds is None else kinds)
 
 
-def build(
-    model: ModelSpec, kinds: Mapping[str, ModelKind] | None = None, **context: Any
-) -> Any:
+def build(model: ModelSpec, kinds: Mapping[str, ModelKind] | None = None, **context: Any) -> Any:
     """Load the model as an lm-eval LM (torch, transformers, aiohttp load here)."""
     kinds = builtin_kinds() if kinds is None else kinds
     return kinds[model.kind].build(model, BuildContext(**context))

