@@ -58,6 +58,7 @@ ENGINE_OPTIONS: dict[str, type] = {
     "tensor_parallel_size": int, "data_parallel_size": int, "gpu_memory_utilization": float,
     "max_model_len": int, "dtype": str, "revision": str, "quantization": str,
     "trust_remote_code": bool, "enable_thinking": bool, "think_end_token": str,
+    "enforce_eager": bool, "max_num_seqs": int,
 }  # fmt: skip
 # SGLang's names for them.
 _SGLANG_NAMES = {
