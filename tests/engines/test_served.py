@@ -230,7 +230,7 @@ def test_in_process_engines_say_how_to_install_them(tmp_path):
     pytest.importorskip("lm_eval")
     if __import__("importlib").util.find_spec("vllm"):
         pytest.skip("vllm is installed here")
-    with pytest.raises(XbenchError, match=r"pip install 'xbench\[vllm\]'"):
+    with pytest.raises(XbenchError, match=r"needs the package vllm .*pip install vllm"):
         _run("vllm:org/model,tensor_parallel_size=2", tmp_path / "x.duckdb")
     with pytest.raises(XbenchError, match="tensor_parallel_size='two'.* must be a int"):
         _run("vllm:org/model,tensor_parallel_size=two", tmp_path / "x.duckdb")
@@ -303,3 +303,12 @@ def test_hosted_kinds_need_their_key_before_anything_runs(tmp_path, monkeypatch)
     with pytest.raises(XbenchError, match="looks like a credential"):
         _run("lm-eval:openai-chat-completions,model=m,api_key=sk-abc", tmp_path / "x.duckdb")
     assert os.environ.get("OPENAI_API_KEY") is None
+
+
+def test_sglang_says_how_to_install_it(tmp_path):
+    if __import__("importlib").util.find_spec("sglang"):
+        pytest.skip("sglang is installed here")
+    with pytest.raises(
+        XbenchError, match=r"pip install 'xbench\[sglang\]'|needs the package sglang"
+    ):
+        _run("sglang:org/model,tensor_parallel_size=2", tmp_path / "x.duckdb")

@@ -52,14 +52,14 @@ def register_models(register: Callable[[ModelKind], None]) -> None:
               "gpu_memory_utilization=F,max_model_len=N,dtype=D,revision=R,quantization=Q]",
         check=_lazy_check("engines", "check_engine"),
         needs_hub=lambda m: not Path(str(m.target)).expanduser().exists(),
-        description="lm-eval's vLLM backend in this process (pip install 'xbench[vllm]')",
+        description="lm-eval's vLLM backend in this process (needs vllm installed)",
     ))  # fmt: skip
     register(ModelKind(
         name="sglang", build=_lazy("engines", "build_sglang"), options=engine_options,
         usage="sglang:<hub id or path>[,tensor_parallel_size=N,...] (as vllm:)",
         check=_lazy_check("engines", "check_engine"),
         needs_hub=lambda m: not Path(str(m.target)).expanduser().exists(),
-        description="lm-eval's SGLang backend in this process (pip install 'xbench[sglang]')",
+        description="lm-eval's SGLang backend in this process (needs sglang installed)",
     ))  # fmt: skip
     register(ModelKind(
         name="local", build=_served("CompletionsLM", "/completions"),

@@ -92,11 +92,12 @@ def check_engine(model: ModelSpec) -> None:
     engine_args(model)
 
 
-def _need(module: str, extra: str, what: str) -> None:
+def _need(module: str, what: str) -> None:
     if find_spec(module) is None:
         raise XbenchError(
-            f"{what} needs the package {module}; install it with `pip install 'xbench[{extra}]'` "
-            "on a machine with a GPU (see README, Run on GPUs and clusters)"
+            f"{what} needs the package {module} in this environment; install it on the GPU "
+            f"machine (`pip install {module}`, under its own torch and transformers pins: README, "
+            "Run on GPUs and clusters), or serve the model and use local-chat:<url>,model=NAME"
         )
 
 
@@ -104,9 +105,9 @@ def build_vllm(model: ModelSpec, context: BuildContext) -> Any:
     """lm-eval's vLLM backend in this process; data_parallel_size > 1 runs one engine per
     GPU group through Ray, as lm-eval does."""
     args = engine_args(model)
-    _need("vllm", "vllm", "vllm:")
+    _need("vllm", "vllm:")
     if args.get("data_parallel_size", 1) > 1:
-        _need("ray", "vllm", "vllm: with data_parallel_size > 1")
+        _need("ray", "vllm: with data_parallel_size > 1")
     from lm_eval.api.registry import get_model
 
     generation = context.generation
@@ -121,7 +122,7 @@ def build_vllm(model: ModelSpec, context: BuildContext) -> Any:
 def build_sglang(model: ModelSpec, context: BuildContext) -> Any:
     """lm-eval's SGLang backend (offline engine) in this process."""
     args = {_SGLANG_NAMES.get(k, k): v for k, v in engine_args(model).items()}
-    _need("sglang", "sglang", "sglang:")
+    _need("sglang", "sglang:")
     from lm_eval.api.registry import get_model
 
     lm = get_model("sglang")(
