@@ -48,15 +48,7 @@ class Registry:
 
     def register_model_from(self, plugin: str) -> Callable[[ModelKind], None]:
         def register(kind: ModelKind) -> None:
-            if not isinstance(kind, ModelKind):
-                raise PluginError(
-                    f"plugin {plugin} registered {kind!r}, which is not an xbench.ModelKind"
-                )
-            if kind.name in self.models:
-                raise PluginError(
-                    f"model kind {kind.name!r} is registered twice (by "
-                    f"{self.model_origin[kind.name]} and {plugin}); rename one of them"
-                )
+            _check_new(kind, ModelKind, "model kind", self.model_origin, plugin)
             if not kind.name or ":" in kind.name or "," in kind.name or not callable(kind.build):
                 raise PluginError(
                     f"plugin {plugin}: model kind {kind.name!r} needs a name without ':' or ',' "
@@ -89,15 +81,7 @@ class Registry:
         return register
 
     def _check(self, spec: TaskSpec, plugin: str) -> None:
-        if not isinstance(spec, TaskSpec):
-            raise PluginError(
-                f"plugin {plugin} registered {spec!r}, which is not an xbench.TaskSpec"
-            )
-        if spec.name in self.specs:
-            raise PluginError(
-                f"task {spec.name!r} is registered twice (by {self.origin[spec.name]} and "
-                f"{plugin}); rename one of them"
-            )
+        _check_new(spec, TaskSpec, "task", self.origin, plugin)
         if spec.partition not in PARTITIONS:
             raise PluginError(
                 f"plugin {plugin}: task {spec.name!r} has partition {spec.partition!r}; "
@@ -151,6 +135,19 @@ class Registry:
                 )
             chosen = {k: s for k, s in chosen.items() if s.language in wanted}
         return sorted(chosen.values(), key=lambda s: (s.benchmark, s.task, s.language))
+
+
+def _check_new(thing: object, cls: type, what: str, known: dict[str, str], plugin: str) -> None:
+    """`thing` is a `cls` whose name no plugin registered before."""
+    if not isinstance(thing, cls):
+        raise PluginError(
+            f"plugin {plugin} registered {thing!r}, which is not an xbench.{cls.__name__}"
+        )
+    name = thing.name  # type: ignore[attr-defined]
+    if name in known:
+        raise PluginError(
+            f"{what} {name!r} is registered twice (by {known[name]} and {plugin}); rename one of them"
+        )
 
 
 def _call_register(module: ModuleType, plugin: str, registry: Registry) -> None:
