@@ -63,9 +63,7 @@ def test_mgsm_mt_and_function_calling_through_the_completions_endpoint(
     info, samples = _stored(db, result.run_id)
     assert info["served_model"] == "smollm2" and info["server"] == "0.32.0"
     assert info["engine"] == "lm-eval local-completions"
-    assert all(
-        isinstance(response, str) and score in (0.0, 1.0) for _, response, score, _ in samples
-    )
+    assert all(isinstance(r, str) and score is not None for _, r, score, _ in samples)
     assert any(response.strip() for _, response, _, _ in samples)  # the model generated text
 
 
