@@ -9,11 +9,11 @@ Importing xbench is cheap: torch, transformers and lm_eval load only when a run 
 from __future__ import annotations
 
 from .models.base import BuildContext, ModelKind, ModelSpec
-from .spec import CorpusScore, DataError, Item, LoadContext, Scored, TaskSpec
+from .spec import CorpusScore, DataError, Item, LoadContext, Metric, Scored, TaskSpec
 
 __version__ = "0.1.0"
 __all__ = [
-    "BuildContext", "CorpusScore", "DataError", "Item", "LoadContext", "ModelKind", "ModelSpec",
+    "BuildContext", "CorpusScore", "DataError", "Item", "LoadContext", "Metric", "ModelKind", "ModelSpec",
     "Scored", "TaskSpec", "compare", "report", "run",
     "__version__",
 ]  # fmt: skip

@@ -125,29 +125,32 @@ def _table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
 
 
 def _score_table(scores: Sequence[dict[str, Any]]) -> str:
-    def pct(x: float | None) -> str | None:
-        return None if x is None else f"{100 * x:.1f}"
-
-    def num(s: dict[str, Any], x: float | None) -> str | None:
-        # scores in 0..1 print as percentages; corpus metrics (BLEU, chrF++) as they come
-        return (pct(x) if s.get("signature") is None else f"{x:.2f}") if x is not None else None
+    from .metrics import show
 
     rows = [
         {
             "task": s["task"], "language": s["language"], "prompt_lang": s["prompt_language"],
-            "metric": s["metric"], "n": s["n"], "errors": s["n_errors"],
-            "score": num(s, s["value"]),
-            "95% CI": None if s["ci_low"] is None else f"[{num(s, s['ci_low'])}, {num(s, s['ci_high'])}]",
-            "strict": pct(s.get("value_strict")),
-            "in_language": pct(s.get("fidelity")) if s.get("primary_metric", True) else None,
+            "metric": s["metric"], "better": _better(s), "n": s["n"], "errors": s["n_errors"],
+            "score": show(s["value"], s.get("metric_scale")),
+            "95% CI": None if s["ci_low"] is None else
+            f"[{show(s['ci_low'], s.get('metric_scale'))}, {show(s['ci_high'], s.get('metric_scale'))}]",
+            "strict": show(s.get("value_strict"), s.get("metric_scale")),
+            "in_language": show(s.get("fidelity")) if s.get("primary_metric", True) else None,
         }
         for s in scores
     ]  # fmt: skip
-    cols = ["task", "language", "prompt_lang", "metric", "n", "errors", "score", "95% CI", "strict", "in_language"]  # fmt: skip
-    return _table(rows, cols) + (
-        "\n(0-1 metrics in %. score: over answered items; strict: errors count as wrong;"
-        " in_language: share of judged responses in the expected language)"
+    cols = ["task", "language", "prompt_lang", "metric", "better", "n", "errors", "score", "95% CI", "strict", "in_language"]  # fmt: skip
+    return (
+        _table(rows, cols)
+        + f"\n({SCALE_NOTE}; score: over answered items; strict: errors count as wrong; in_language: % of judged responses in the expected language)"
     )
+
+
+SCALE_NOTE = "0-1 metrics in percent points, 0-100 metrics (chrF++, BLEU, TER) as they are"
+
+
+def _better(row: dict[str, Any]) -> str:
+    return "lower" if row.get("higher_is_better") is False else "higher"
 
 
 def _cmd_run(a: argparse.Namespace) -> int:
@@ -242,6 +245,16 @@ def _section(title: str, rows: Sequence[dict[str, Any]], columns: Sequence[str],
     return f"\n## {title}\n{body}"
 
 
+PARITY_VALUES = ("mean", "worst", "best", "gap", "gap_to_english", "transfer_gap", "pm")
+
+
+def _shown(row: dict[str, Any], columns: Sequence[str]) -> dict[str, Any]:
+    """The row with its metric values in the one display rule (ratios stay as they are)."""
+    from .metrics import show
+
+    return {**row, **{c: show(row.get(c), row.get("metric_scale")) for c in columns}}
+
+
 def _cmd_report(a: argparse.Namespace) -> int:
     from .report import effect_means, report
 
@@ -252,9 +265,12 @@ def _cmd_report(a: argparse.Namespace) -> int:
     run = rep["run"]
     print(f"run {run['run_id']}  model {run['model']}  status {run['status']}")
     print(_section(
-        "Parity (over languages; scores 0-1)", rep["parity"],
-        ["task", "n", "n_missing", "mean", "worst_language", "worst", "best_language", "best",
-         "gap", "min_max_ratio", "cv", "gini", "gap_to_english", "transfer_gap", "pm"],
+        f"Parity (over languages, per metric; {SCALE_NOTE}; worst and best follow the metric's "
+        "direction, gaps are positive where languages do worse than English)",
+        [_shown(r, PARITY_VALUES) | {"better": _better(r)} for r in rep["parity"]],
+        ["task", "metric", "better", "n", "n_missing", "mean", "worst_language", "worst",
+         "best_language", "best", "gap", "min_max_ratio", "cv", "gini", "gap_to_english",
+         "transfer_gap", "pm"],
         "(no scores)",
     ))  # fmt: skip
     consistency = {(r["task"], r["language"]): r for r in rep["consistency"]}
@@ -265,8 +281,9 @@ def _cmd_report(a: argparse.Namespace) -> int:
     ]  # fmt: skip
     print(_section(
         "Transfer (relative = S_l / S_en; consistency = correct in both / in either, on aligned items)",
-        transfer,
-        ["task", "language", "value", "english", "relative", "n_aligned", "consistency", "agreement"],
+        [_shown(r, ("value", "english")) for r in transfer],
+        ["task", "metric", "language", "value", "english", "relative", "n_aligned", "consistency",
+         "agreement"],
         "(needs an English unit of the same task in this run)",
     ))  # fmt: skip
     print(_section(
@@ -286,6 +303,7 @@ def _cmd_report(a: argparse.Namespace) -> int:
             for group, mean in effect_means(rep[view]).items():
                 print(
                     f"mean over non-English languages {'/'.join(filter(None, group))}: {mean:.3f}"
+                    " (in the metric's own units)"
                 )
     print(_section(
         "Language fidelity (share of judged responses in the expected language; line pass rate)",
@@ -302,20 +320,19 @@ def _cmd_compare(a: argparse.Namespace) -> int:
     if a.json:
         print(json.dumps(result, indent=1))
         return 0
-    print(f"A = {result['run_a']}   B = {result['run_b']}   (delta = B - A)")
-    cols = [
-        "task",
-        "language",
-        "n",
-        "score_a",
-        "score_b",
-        "delta",
-        "p_bootstrap",
-        "test",
-        "p_test",
-        "winner",
-    ]
-    print(_table([{c: _fmt(u[c]) for c in cols} for u in result["units"]], cols))
+    from .metrics import show
+
+    print(f"A = {result['run_a']}   B = {result['run_b']}   (delta = B - A; {SCALE_NOTE})")
+    cols = ["task", "language", "better", "n", "score_a", "score_b", "delta", "p_bootstrap",
+            "test", "p_test", "winner"]  # fmt: skip
+    rows = [
+        {**{c: _fmt(u.get(c)) for c in cols}, "better": _better(u),
+         "score_a": show(u["score_a"], u.get("metric_scale")),
+         "score_b": show(u["score_b"], u.get("metric_scale")),
+         "delta": show(u["delta"], u.get("metric_scale"), signed=True)}
+        for u in result["units"]
+    ]  # fmt: skip
+    print(_table(rows, cols))
     print(
         f"significant wins (p_test < {result['alpha']}): A {result['wins_a']}, B {result['wins_b']}"
     )

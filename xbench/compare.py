@@ -31,7 +31,9 @@ class UnitComparison:
     p_bootstrap: float
     test: str  # "mcnemar" | "sign_flip"
     p_test: float
-    winner: str | None  # "a" | "b" | None (not significant)
+    winner: str | None  # "a" | "b" | None (not significant); by the metric's direction
+    higher_is_better: bool = True
+    metric_scale: float = 1.0
 
 
 def _aligned(store: Store, run_a: str, run_b: str) -> dict[str, dict[str, Any]]:
@@ -43,11 +45,29 @@ def _aligned(store: Store, run_a: str, run_b: str) -> dict[str, dict[str, Any]]:
             " ORDER BY a.task_name, TRY_CAST(a.item_key AS BIGINT), a.item_key",
             [run_a, run_b],
         ).fetchall()
+        # The direction of the per-sample metric (the unit row that has a strict value).
+        declared = {
+            name: (higher, scale)
+            for name, higher, scale in con.execute(
+                "SELECT task_name, bool_and(coalesce(higher_is_better, true)),"
+                " max(coalesce(metric_scale, 1.0)) FROM scores"
+                " WHERE run_id = ? AND value_strict IS NOT NULL GROUP BY task_name",
+                [run_a],
+            ).fetchall()
+        }
     units: dict[str, dict[str, Any]] = {}
     for task_name, benchmark, task, language, _key, score_a, score_b in rows:
         unit = units.setdefault(
             task_name,
-            {"benchmark": benchmark, "task": task, "language": language, "a": [], "b": []},
+            {
+                "benchmark": benchmark,
+                "task": task,
+                "language": language,
+                "a": [],
+                "b": [],
+                "higher_is_better": declared.get(task_name, (True, 1.0))[0],
+                "metric_scale": declared.get(task_name, (True, 1.0))[1],
+            },  # fmt: skip
         )
         unit["a"].append(score_a)
         unit["b"].append(score_b)
@@ -80,8 +100,8 @@ def compare(
         else:
             test, p_test = "sign_flip", stats.sign_flip(a, b, seed=seed)
         winner = None
-        if p_test < alpha and boot.delta != 0:
-            winner = "b" if boot.delta > 0 else "a"
+        if p_test < alpha and boot.delta != 0:  # the better side, by the metric's direction
+            winner = "b" if (boot.delta > 0) == unit["higher_is_better"] else "a"
         results.append(
             UnitComparison(
                 task_name=task_name,
@@ -96,6 +116,8 @@ def compare(
                 test=test,
                 p_test=p_test,
                 winner=winner,
+                higher_is_better=unit["higher_is_better"],
+                metric_scale=unit["metric_scale"],
             )  # fmt: skip
         )
     return {

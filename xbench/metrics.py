@@ -9,7 +9,16 @@ from collections.abc import Sequence
 
 from .stats import DEFAULT_RESAMPLES, DEFAULT_SEED, bootstrap_ci
 
-__all__ = ["DEFAULT_RESAMPLES", "DEFAULT_SEED", "mean_ci"]
+__all__ = ["DEFAULT_RESAMPLES", "DEFAULT_SEED", "mean_ci", "show"]
+
+
+def show(value: float | None, scale: float | None = 1.0, *, signed: bool = False) -> str | None:
+    """The one display rule for a metric value in every command: a 0-1 share in percent
+    points (0.532 -> "53.2"), a 0-100 score as it is (chrF++ 53.2 -> "53.2"), never rescaled."""
+    if value is None:
+        return None
+    shown = value * 100 if (scale or 1.0) <= 1.0 else value
+    return f"{shown:+.1f}" if signed else f"{shown:.1f}"
 
 
 def mean_ci(

@@ -28,7 +28,7 @@ from . import languages
 from .errors import XbenchError, cause
 from .models import ModelKind, ModelSpec
 from .models import resolve as resolve_model
-from .spec import PARTITIONS, TaskSpec
+from .spec import PARTITIONS, SCOPES, Metric, TaskSpec
 
 ENTRY_POINT_GROUP = "xbench"
 
@@ -87,6 +87,16 @@ class Registry:
                 f"plugin {plugin}: task {spec.name!r} has partition {spec.partition!r}; "
                 f"use one of {', '.join(PARTITIONS)}"
             )
+        for metric in spec.metrics:
+            if (
+                not isinstance(metric, Metric)
+                or metric.scope not in SCOPES
+                or not (isinstance(metric.scale, int | float) and metric.scale > 0)
+            ):
+                raise PluginError(
+                    f"plugin {plugin}: task {spec.name!r} declares {metric!r}; a metric is "
+                    "xbench.Metric(name, higher_is_better, scale > 0, scope 'sample' or 'corpus')"
+                )
         for name in ("benchmark", "task", "language", "prompt_language", "version"):
             if not getattr(spec, name):
                 raise PluginError(f"plugin {plugin}: task {spec.name!r} has an empty {name}")

@@ -35,11 +35,13 @@ def report(run_id: str | None = None, *, db: str | Path | None = None) -> dict[s
 
 
 def effect_means(rows: list[dict[str, Any]], key: str = "delta") -> dict[tuple[str, ...], float]:
-    """Average an effect over the non-English languages, per (benchmark, family, partition)."""
+    """Average an effect over the non-English languages, per (benchmark, family, partition,
+    metric): never an average across metrics."""
     groups: dict[tuple[str, ...], list[float]] = {}
     for row in rows:
         if row.get(key) is None:
             continue
-        group = (row["benchmark"], row["family"], row.get("translated_partition") or "")
+        group = (row["benchmark"], row["family"], row.get("translated_partition") or "",
+                 row.get("metric") or "")  # fmt: skip
         groups.setdefault(group, []).append(row[key])
     return {group: sum(values) / len(values) for group, values in groups.items()}

@@ -432,16 +432,23 @@ def _score(
                                  ci_high=corpus.ci_high, value_strict=None, ci_low_strict=None,
                                  ci_high_strict=None, signature=corpus.signature,
                                  primary_metric=primary == name))  # fmt: skip
+    units = [_declared(u, spec) for u in units]
     if not any(u.primary_metric for u in units):
         if scored_samples:  # there was something to compute it from: the plugin is at fault
             raise PluginError(
                 f"plugin {plugin}: primary metric {primary!r} of {spec.name} was not computed; fix the plugin"
             )
         # Nothing answered: the primary metric has no value (never a made-up score).
-        units.append(replace(unit, metric=primary, value=None, ci_low=None, ci_high=None,
-                             value_strict=None, ci_low_strict=None, ci_high_strict=None,
-                             primary_metric=True))  # fmt: skip
+        units.append(_declared(replace(unit, metric=primary, value=None, ci_low=None,
+                                       ci_high=None, value_strict=None, ci_low_strict=None,
+                                       ci_high_strict=None, primary_metric=True), spec))  # fmt: skip
     return units, rows
+
+
+def _declared(unit: UnitScore, spec: TaskSpec) -> UnitScore:
+    """The unit's score row with its metric's declared direction and scale."""
+    info = spec.metric_info(unit.metric)
+    return replace(unit, higher_is_better=info.higher_is_better, metric_scale=float(info.scale))
 
 
 def score_safely(spec: TaskSpec, response: str, item: Item, *, plugin: str) -> Scored:

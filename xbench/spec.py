@@ -47,6 +47,24 @@ class Scored:
     note: str | None = None
 
 
+SCOPES = ("sample", "corpus")
+
+
+@dataclass(frozen=True)
+class Metric:
+    """What a metric's number means: the same everywhere it is shown, stored with its scores.
+
+    `scale` is the metric's full range: 1.0 for a share (accuracy 0.53), 100.0 for a 0-100
+    score (chrF++ 53.2, never rescaled); `higher_is_better` orders languages and models (TER:
+    lower is better, so its worst language is its highest TER)."""
+
+    name: str
+    higher_is_better: bool = True
+    scale: float = 1.0
+    scope: str = "sample"  # "sample": mean over samples with a bootstrap CI; "corpus": whole unit
+    description: str = ""
+
+
 @dataclass(frozen=True)
 class CorpusScore:
     """A metric computed over a whole unit at once (corpus BLEU, chrF++, TER)."""
@@ -110,11 +128,21 @@ class TaskSpec:
     # and a chat template that takes tools, they ALSO travel through the template; which way
     # was used is stored with the unit (`tools_via`: "chat_template" or "prompt").
     tools: Callable[[Item], Sequence[Mapping[str, Any]]] | None = None
+    # How each metric is read (direction, scale, scope). A metric not declared here is a
+    # per-sample share where higher is better (Metric(name)).
+    metrics: tuple[Metric, ...] = ()
     sensitive: bool = False  # hide texts by default in the leaderboard
     # What a perfect model would answer for an item. Optional; the `fake` model uses it, and
     # tests check that `score(reference_response(item), item)` is 1.0.
     reference_response: Callable[[Item], str] | None = None
     description: str = ""
+
+    def metric_info(self, name: str) -> Metric:
+        """The declaration of metric `name` (the default declaration when there is none)."""
+        for metric in self.metrics:
+            if metric.name == name:
+                return metric
+        return Metric(name)
 
     @property
     def name(self) -> str:

@@ -176,6 +176,55 @@ SELECT run_id, model, benchmark, task, language, n, n_judged, fidelity, line_pas
 FROM unit_scores;
 """
 
+# Parity over one run's language vector, following each metric's direction: the worst
+# language of a lower-is-better metric (TER) is its highest value; gap_to_english and
+# transfer_gap are positive when the other languages do worse than English.
+PARITY_SQL = f"""
+CREATE OR REPLACE VIEW parity AS
+WITH signed AS (
+    SELECT *, CASE WHEN coalesce(higher_is_better, true) THEN value ELSE -value END AS sv,
+           CASE WHEN coalesce(higher_is_better, true) THEN 1 ELSE -1 END AS dir
+    FROM unit_scores
+),
+ranked AS (
+    SELECT *, row_number() OVER (PARTITION BY run_id, task, metric ORDER BY value) AS rank_up,
+           count(value) OVER (PARTITION BY run_id, task, metric) AS n_all
+    FROM signed WHERE value IS NOT NULL
+),
+gini AS (
+    SELECT run_id, task, metric,
+           CASE WHEN sum(value) = 0 THEN NULL
+                ELSE sum((2 * rank_up - n_all - 1) * value) / (any_value(n_all) * sum(value)) END AS gini
+    FROM ranked GROUP BY ALL
+),
+agg AS (
+    SELECT u.run_id, any_value(u.model) AS model, u.benchmark, u.task, u.metric,
+           any_value(u.dir) AS dir, any_value(u.metric_scale) AS metric_scale,
+           count(u.value) AS n, count(*) - count(u.value) AS n_missing,
+           avg(u.value) AS mean,
+           first(u.language ORDER BY u.sv, u.language) FILTER (WHERE u.value IS NOT NULL) AS worst_language,
+           first(u.value ORDER BY u.sv, u.language) FILTER (WHERE u.value IS NOT NULL) AS worst,
+           first(u.language ORDER BY u.sv DESC, u.language) FILTER (WHERE u.value IS NOT NULL) AS best_language,
+           first(u.value ORDER BY u.sv DESC, u.language) FILTER (WHERE u.value IS NOT NULL) AS best,
+           max(u.value) - min(u.value) AS gap,
+           CASE WHEN max(u.value) = 0 THEN NULL ELSE min(u.value) / max(u.value) END AS min_max_ratio,
+           CASE WHEN avg(u.value) = 0 THEN NULL ELSE stddev_pop(u.value) / avg(u.value) END AS cv,
+           any_value(g.gini) AS gini,
+           max(u.value) FILTER (WHERE u.language = '{ENGLISH}') AS english,
+           avg(u.value) FILTER (WHERE u.language <> '{ENGLISH}') AS mean_other,
+           CASE WHEN count(u.value) < 2 THEN NULL
+                ELSE 2 * stddev_samp(u.value) / sqrt(count(u.value)) END AS pm
+    FROM signed u LEFT JOIN gini g USING (run_id, task, metric)
+    GROUP BY u.run_id, u.benchmark, u.task, u.metric
+)
+SELECT run_id, model, benchmark, task, metric, n, n_missing, mean, worst_language, worst,
+       best_language, best, gap, min_max_ratio, cv, gini, english,
+       dir * (english - worst) AS gap_to_english,
+       dir * (english - mean_other) AS transfer_gap,
+       pm, dir > 0 AS higher_is_better, metric_scale
+FROM agg;
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (
         1,
@@ -331,6 +380,31 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         FROM scores s JOIN runs r USING (run_id);
         """,
     ),
+    (
+        8,
+        "declared metric direction and scale; direction-aware parity",
+        """
+        ALTER TABLE scores ADD COLUMN higher_is_better BOOLEAN DEFAULT true;
+        ALTER TABLE scores ADD COLUMN metric_scale DOUBLE DEFAULT 1.0;
+        -- Rows stored before tasks declared their metrics: the built-in MT metrics.
+        UPDATE scores SET metric_scale = 100.0
+            WHERE metric IN ('chrF++', 'BLEU', 'TER', 'chrf++_sentence');
+        UPDATE scores SET higher_is_better = false WHERE metric = 'TER';
+        """
+        + PARITY_SQL
+        + f"""
+        CREATE OR REPLACE VIEW transfer AS
+        SELECT u.run_id, u.model, u.benchmark, u.task, u.metric, u.language, u.prompt_language,
+               u.value, en.value AS english,
+               CASE WHEN en.value IS NULL OR en.value = 0 OR u.value IS NULL THEN NULL
+                    ELSE u.value / en.value END AS relative,
+               u.higher_is_better, u.metric_scale
+        FROM unit_scores u
+        LEFT JOIN unit_scores en ON en.run_id = u.run_id AND en.task = u.task
+                                  AND en.metric = u.metric AND en.language = '{ENGLISH}'
+        WHERE u.language <> '{ENGLISH}';
+        """,
+    ),
 ]
 
 # The documented export fields, in order (README "Export").
@@ -370,6 +444,8 @@ class UnitScore:
     sensitive: bool = False
     signature: str | None = None
     primary_metric: bool = True
+    higher_is_better: bool = True  # the metric's direction, as the task declares it
+    metric_scale: float = 1.0  # 1.0: a 0-1 share; 100.0: a 0-100 score (never rescaled)
     tools_via: str | None = None
 
 

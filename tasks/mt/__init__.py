@@ -26,7 +26,7 @@ from xbench.spec import TaskSpec
 from . import data, languages
 from .languages import ENGLISH, FLORES_DEFAULT, NTREX
 from .prompts import STYLES, Style, reference_response, render, stop_sequences
-from .scoring import PRIMARY_METRIC, SENTENCE_METRIC, corpus_metrics, score_response
+from .scoring import METRICS, PRIMARY_METRIC, SENTENCE_METRIC, corpus_metrics, score_response
 
 BENCHMARK = "mt"
 VERSION = "1"  # bump whenever prompts, parsing, metrics or data handling change
@@ -129,6 +129,7 @@ def _spec(test_set: str, style: Style, source: str, target: str) -> TaskSpec:
         max_gen_toks=MAX_GEN_TOKS,
         metric=SENTENCE_METRIC,
         primary_metric=PRIMARY_METRIC,
+        metrics=METRICS,
         corpus_metrics=functools.partial(corpus_metrics, target=target),
         reference_response=functools.partial(reference_response, style=style),
         description=(

@@ -27,7 +27,7 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from xbench.spec import CorpusScore, Item, Scored
+from xbench.spec import CorpusScore, Item, Metric, Scored
 
 from . import optional
 from .prompts import extract_translation, read_translation
@@ -35,6 +35,14 @@ from .prompts import extract_translation, read_translation
 SENTENCE_METRIC = "chrf++_sentence"
 PRIMARY_METRIC = "chrF++"  # corpus chrF++ leads on the leaderboard
 CORPUS_METRICS = ("chrF++", "BLEU", "TER")
+# All on sacrebleu's 0-100 scale, never rescaled; TER counts edits, so lower is better.
+METRICS = (
+    Metric("chrF++", scale=100.0, scope="corpus", description="corpus chrF++ (sacrebleu)"),
+    Metric("BLEU", scale=100.0, scope="corpus", description="corpus BLEU (sacrebleu)"),
+    Metric("TER", higher_is_better=False, scale=100.0, scope="corpus",
+           description="corpus translation edit rate (sacrebleu); lower is better"),
+    Metric(SENTENCE_METRIC, scale=100.0, description="mean sentence-level chrF++"),
+)  # fmt: skip
 BOOTSTRAP_RESAMPLES = 1000  # sacrebleu's CLI default for --confidence
 
 _CHINESE = {"zho", "cmn", "yue", "lzh", "wuu"}

@@ -122,3 +122,38 @@ def test_compare_runs_with_nothing_in_common(tmp_path, shared_data):
     )
     with pytest.raises(xbench.errors.XbenchError, match="share no scored items"):
         xbench.compare(a.run_id, b.run_id, db=db)
+
+
+WER_PLUGIN = """
+from xbench import Item, Metric, Scored, TaskSpec
+
+
+def register_tasks(register):
+    register(TaskSpec(
+        benchmark="wer", task="wer", language="eng_Latn", prompt_language="eng_Latn",
+        partition="original", version="1", source="test",
+        load=lambda ctx: [Item(str(i), f"Say {i}", str(i)) for i in range(40)],
+        render=lambda item, k: item.question,
+        score=lambda response, item: Scored(response, 0.0 if response == item.gold else 1.0),
+        reference_response=lambda item: item.gold, metric="wer",
+        metrics=(Metric("wer", higher_is_better=False),),
+    ))
+"""
+
+
+def test_compare_and_report_follow_a_lower_is_better_metric(tmp_path):
+    """An error rate: the run with FEWER errors wins, and report says "lower"."""
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / "wer.py").write_text(WER_PLUGIN)
+    db = tmp_path / "x.duckdb"
+    common = dict(tasks=["wer"], plugin_paths=[tmp_path / "plugins"], db=db, progress=False)
+    good = xbench.run(model="fake:accuracy=0.95", **common)
+    bad = xbench.run(model="fake:accuracy=0.05", **common)
+    result = xbench.compare(good.run_id, bad.run_id, db=db)
+    [unit] = result["units"]
+    assert unit["delta"] > 0 and unit["higher_is_better"] is False
+    assert unit["winner"] == "a" and (result["wins_a"], result["wins_b"]) == (1, 0)
+    [row] = xbench.report(good.run_id, db=db)["parity"]
+    assert row["higher_is_better"] is False
+    out = xbench_cli("compare", good.run_id, bad.run_id, "--db", str(db))
+    assert out.returncode == 0 and " lower " in out.stdout

@@ -231,3 +231,28 @@ def test_sql_parity_agrees_with_python_parity_on_random_vectors(tmp_path):
                       "gap", "min_max_ratio", "cv", "gini", "english", "gap_to_english", "pm"):  # fmt: skip
             want = getattr(expected, field)
             assert row[field] == (pytest.approx(want) if isinstance(want, float) else want), field
+
+
+def test_parity_follows_a_lower_is_better_metric(tmp_path):
+    """TER: the worst language is the one with the HIGHEST TER; gaps to English are positive
+    when the other languages do worse (hand-worked: en 40, de 50, sw 80)."""
+    values = {"eng_Latn": 40.0, "deu_Latn": 50.0, "swh_Latn": 80.0}
+    units = [
+        _unit("mt", lang, v, metric="TER", higher_is_better=False, metric_scale=100.0)
+        for lang, v in values.items()
+    ]
+    store, run_id = _store(tmp_path, units)
+    [row] = _view(store, "parity", run_id)
+    _approx(row, {
+        "worst_language": "swh_Latn", "worst": 80.0, "best_language": "eng_Latn", "best": 40.0,
+        "gap": 40.0, "gap_to_english": 40.0, "transfer_gap": 25.0, "english": 40.0,
+        "min_max_ratio": 0.5, "higher_is_better": False, "metric_scale": 100.0,
+    })  # fmt: skip
+    # The same numbers as a higher-is-better metric: every ranking flips.
+    flipped = [
+        _unit("mt", lang, v, metric="chrF++", metric_scale=100.0) for lang, v in values.items()
+    ]
+    store, run_id = _store(tmp_path / "b", flipped)
+    [row] = _view(store, "parity", run_id)
+    _approx(row, {"worst_language": "eng_Latn", "best_language": "swh_Latn",
+                  "gap_to_english": 0.0, "transfer_gap": -25.0, "higher_is_better": True})  # fmt: skip
