@@ -1,9 +1,18 @@
 """Language codes. xbench names languages as ISO 639-3 + ISO 15924 script (`deu_Latn`), the
-FLORES+ convention; users may type the short ISO 639-1 code (`de`) where it is unambiguous."""
+FLORES+ convention. Users may type any usual form, case-insensitively: ISO 639-1 (`de`, `hi`),
+ISO 639-3 (`deu`), BCP 47 with script or region (`zh-Hant`, `pt-BR`), the long form, or an
+English language name (`german`); `langcodes` (with `language_data`) reads them all."""
 
 from __future__ import annotations
 
-# ISO 639-1 -> ISO 639-3 + script, for the languages of the built-in benchmarks.
+import difflib
+import re
+from collections.abc import Iterable
+
+import langcodes
+
+# ISO 639-1 -> ISO 639-3 + script, for the languages of the built-in benchmarks (the
+# prompt tables of the built-in plugins are keyed by these short codes).
 SHORT_CODES: dict[str, str] = {
     "ar": "arb_Arab",
     "bg": "bul_Cyrl",
@@ -21,12 +30,63 @@ SHORT_CODES: dict[str, str] = {
     "zh": "zho_Hans",
 }
 
-ENGLISH = "eng_Latn"
+_CANONICAL = re.compile(r"[a-z]{3}_[A-Z][a-z]{3}")
+# A macrolanguage code stands for the individual language FLORES+ and the built-in benchmarks
+# use (`ar` -> Standard Arabic `arb`, `sw` -> Swahili `swh`, `no` -> Bokmål `nob`).
+INDIVIDUAL = {
+    "ara": "arb", "swa": "swh", "msa": "zsm", "fas": "pes", "nor": "nob", "cmn": "zho",
+    "lav": "lvs", "est": "ekk", "uzb": "uzn", "aze": "azj", "mon": "khk", "orm": "gaz",
+    "pus": "pbt", "sqi": "als",
+}  # fmt: skip
+
+
+def parse(code: str) -> str | None:
+    """Any usual form of a language code as `xxx_Scrp` (`hi` -> `hin_Deva`, `zh-Hant` ->
+    `zho_Hant`, `eng` -> `eng_Latn`), or None when it is not a language code. A code already
+    in the long form is kept as it is (`prs_Arab` stays Dari, `tgl_Latn` stays Tagalog)."""
+    text = code.strip()
+    if _CANONICAL.fullmatch(text):
+        return text if _known(text[:3]) else None
+    try:
+        tag = langcodes.Language.get(text.replace("_", "-"))
+        alpha3 = tag.to_alpha3() if tag.language and tag.is_valid() else None
+    except (langcodes.LanguageTagError, LookupError, ValueError):
+        return None
+    if alpha3 is None:
+        return None
+    script = tag.script or tag.maximize().script
+    return f"{INDIVIDUAL.get(alpha3, alpha3)}_{script}" if script else None
+
+
+def _known(alpha3: str) -> bool:
+    try:
+        return langcodes.Language.get(alpha3).is_valid()
+    except (langcodes.LanguageTagError, ValueError):
+        return False
+
+
+def by_name(text: str) -> str | None:
+    """An English (or native) language name -> its code: `german` -> `deu_Latn`."""
+    try:
+        return parse(str(langcodes.find(text.strip())))
+    except (LookupError, ValueError):
+        return None
 
 
 def normalize(code: str) -> str:
-    """`de` -> `deu_Latn`; a code already in the long form is returned unchanged."""
-    return SHORT_CODES.get(code.strip(), code.strip())
+    """`de` -> `deu_Latn` (any form `parse` reads); anything else is returned stripped."""
+    return parse(code) or code.strip()
+
+
+def suggest(text: str, options: Iterable[str], n: int = 3) -> list[str]:
+    """The closest of `options` to `text` ("did you mean"), case-insensitively."""
+    by_fold = {o.casefold(): o for o in options}
+    return [
+        by_fold[m] for m in difflib.get_close_matches(text.casefold(), by_fold, n=n, cutoff=0.6)
+    ]
+
+
+ENGLISH = "eng_Latn"
 
 
 SCRIPTS: dict[str, str] = {
@@ -54,6 +114,24 @@ FAMILIES: dict[str, str] = {
     **dict.fromkeys(["vie", "khm"], "Austroasiatic"),
     "jpn": "Japonic", "kor": "Koreanic", "tur": "Turkic", "kat": "Kartvelian", "eus": "Basque (isolate)",
 }  # fmt: skip
+
+
+def name(code: str) -> str:
+    """`deu_Latn` -> `German`; the code itself when langcodes does not know it."""
+    try:
+        tag = langcodes.Language.get(code.partition("_")[0])
+        return tag.display_name() if tag.is_valid() else code
+    except (langcodes.LanguageTagError, LookupError, ValueError):
+        return code
+
+
+def autonym(code: str) -> str:
+    """`deu_Latn` -> `Deutsch`: the language's name in itself (the code when unknown)."""
+    try:
+        tag = langcodes.Language.get(code.replace("_", "-"))
+        return tag.autonym() if tag.is_valid() else code
+    except (langcodes.LanguageTagError, LookupError, ValueError):
+        return code
 
 
 def script(code: str) -> str:

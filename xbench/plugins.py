@@ -97,6 +97,16 @@ class Registry:
                     f"plugin {plugin}: task {spec.name!r} declares {metric!r}; a metric is "
                     "xbench.Metric(name, higher_is_better, scale > 0, scope 'sample' or 'corpus')"
                 )
+        for name in ("language", "prompt_language", "origin_language", "source_language",
+                     "target_language"):  # fmt: skip
+            code = getattr(spec, name)
+            if code is not None and languages.parse(code) != code:
+                better = languages.parse(code) or languages.by_name(code)
+                hint = f"use {better!r}" if better else "use ISO 639-3 + script, e.g. 'deu_Latn'"
+                raise PluginError(
+                    f"plugin {plugin}: task {spec.task!r} has {name} {code!r}, which is not a "
+                    f"language code of the form xxx_Scrp; {hint}"
+                )
         for name in ("benchmark", "task", "language", "prompt_language", "version"):
             if not getattr(spec, name):
                 raise PluginError(f"plugin {plugin}: task {spec.name!r} has an empty {name}")
@@ -121,30 +131,61 @@ class Registry:
         for raw in names:
             if not raw.strip():
                 continue
-            name = raw.strip()
+            name = raw.strip().casefold()
             hits = [
                 s for s in self.specs.values()
-                if name in (s.benchmark, s.task, s.name)
+                if name in (s.benchmark.casefold(), s.task.casefold(), s.name.casefold())
             ]  # fmt: skip
             if not hits:
+                close = languages.suggest(
+                    raw.strip(), [*self.benchmarks(), *self.tasks(), *self.specs]
+                )
+                hint = f"did you mean {' or '.join(close)}? " if close else ""
                 raise XbenchError(
-                    f"unknown task {name!r}; benchmarks: {', '.join(self.benchmarks()) or 'none'};"
-                    f" tasks: {', '.join(self.tasks()) or 'none'} (see `xbench tasks`)"
+                    f"unknown task {raw.strip()!r}; {hint}benchmarks: "
+                    f"{', '.join(self.benchmarks()) or 'none'} (`xbench tasks` lists the tasks)"
                 )
             chosen.update((s.name, s) for s in hits)
         if langs:
-            wanted = [languages.normalize(code) for code in langs]
             available = sorted({s.language for s in chosen.values()})
-            unknown = [
-                code for code, long in zip(langs, wanted, strict=True) if long not in available
-            ]
+            wanted = [_pick_language(code, available) for code in langs]
+            unknown = [code for code, long in zip(langs, wanted, strict=True) if long is None]
             if unknown:
+                shown = [
+                    f"{code} ({languages.parse(code)})" if languages.parse(code) not in (None, code)
+                    else code for code in unknown
+                ]  # fmt: skip
                 raise XbenchError(
-                    f"unknown language(s) {', '.join(unknown)} for the chosen tasks; "
-                    f"available: {', '.join(available)}"
+                    f"the chosen tasks have no language {', '.join(shown)}"
+                    f"{_language_hint(unknown, available)}; available: {', '.join(available)}"
                 )
             chosen = {k: s for k, s in chosen.items() if s.language in wanted}
         return sorted(chosen.values(), key=lambda s: (s.benchmark, s.task, s.language))
+
+
+def _pick_language(code: str, available: Sequence[str]) -> str | None:
+    """The available language `code` means: any usual code form or an English name; a code
+    without a script matches the one script the tasks have (`sr` -> `srp_Latn` when only that
+    exists)."""
+    long = languages.parse(code) or languages.by_name(code)
+    if long is None:
+        return None
+    if long in available:
+        return long
+    same = [a for a in available if a.partition("_")[0] == long.partition("_")[0]]
+    explicit_script = "-" in code or "_" in code
+    return same[0] if len(same) == 1 and not explicit_script else None
+
+
+def _language_hint(unknown: Sequence[str], available: Sequence[str]) -> str:
+    """Did-you-mean for what is not a language code at all (a typo of a code or a name); a
+    real code the tasks lack needs none."""
+    names = {n: a for a in available for n in (languages.name(a), languages.autonym(a))}
+    typos = [code for code in unknown if languages.parse(code) is None]
+    close = {hit for code in typos for hit in languages.suggest(code, [*available, *names])}
+    return (
+        f" (did you mean {', '.join(sorted({names.get(c, c) for c in close}))}?)" if close else ""
+    )
 
 
 def _check_new(thing: object, cls: type, what: str, known: dict[str, str], plugin: str) -> None:

@@ -49,7 +49,7 @@ def test_tasks_lists_language_fields_and_sources():
     [
         (["run", "--model", "gpt-17"], "error: unknown model 'gpt-17'; model kinds:"),
         (["run", "--model", "fake", "--tasks", "nope"], "error: unknown task 'nope'"),
-        (["run", "--model", "fake", "--tasks", "mgsm", "--languages", "xx"], "error: unknown language(s) xx"),
+        (["run", "--model", "fake", "--tasks", "mgsm", "--languages", "xx"], "error: the chosen tasks have no language xx"),
         (["run", "--model", "fake", "--tasks", "mgsm_direct", "--languages", "en",
           "--data-dir", "/nonexistent"], "/nonexistent/mgsm/mgsm_en.tsv"),
         (["results", "nope"], "error: unknown run 'nope'"),

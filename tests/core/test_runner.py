@@ -107,7 +107,7 @@ def test_bad_input_fails_before_the_store_is_touched(tmp_path):
         _run(tmp_path, tasks=["nope"])
     with pytest.raises(XbenchError, match="unknown model"):
         _run(tmp_path, model="gpt-17")
-    with pytest.raises(XbenchError, match="unknown language"):
+    with pytest.raises(XbenchError, match="the chosen tasks have no language"):
         _run(tmp_path, languages=["xx"])
     assert not db.exists()
 
