@@ -87,9 +87,10 @@ def unit_scores(db: str | Path, task: str, model: str | None = None) -> pd.DataF
 def parity(db: str | Path, task: str) -> pd.DataFrame:
     return _frame(
         db,
-        "SELECT model, mean, worst_language, worst, best_language, best, gap, min_max_ratio,"
-        " cv, gini, gap_to_english, transfer_gap, pm, n AS languages, n_missing, run_id"
-        " FROM model_parity WHERE task = ? ORDER BY gap DESC NULLS LAST, model",
+        "SELECT model, metric, primary_metric, higher_is_better, metric_scale, mean,"
+        " worst_language, worst, best_language, best, gap, min_max_ratio, cv, gini,"
+        " gap_to_english, transfer_gap, pm, n AS languages, n_missing, run_id"
+        " FROM model_parity WHERE task = ? ORDER BY metric, gap DESC NULLS LAST, model",
         [task],
     )
 
@@ -154,8 +155,11 @@ def runs(db: str | Path) -> pd.DataFrame:
 def units(db: str | Path, run_id: str) -> pd.DataFrame:
     return _frame(
         db,
-        "SELECT task_name, benchmark, task, language, prompt_language, value, n, n_errors,"
-        " duration_s, sensitive FROM scores WHERE run_id = ? ORDER BY task_name",
+        # One row per unit (task-language variant), with its primary metric's value: a unit
+        # with four metrics (MT) is one unit, and its duration counts once.
+        "SELECT task_name, benchmark, task, language, prompt_language, metric, value, n, n_errors,"
+        " duration_s, sensitive FROM scores WHERE run_id = ? AND primary_metric"
+        " ORDER BY task_name",
         [run_id],
     )
 

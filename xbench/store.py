@@ -200,6 +200,7 @@ gini AS (
 agg AS (
     SELECT u.run_id, any_value(u.model) AS model, u.benchmark, u.task, u.metric,
            any_value(u.dir) AS dir, any_value(u.metric_scale) AS metric_scale,
+           bool_or(coalesce(u.primary_metric, true)) AS primary_metric,
            count(u.value) AS n, count(*) - count(u.value) AS n_missing,
            avg(u.value) AS mean,
            first(u.language ORDER BY u.sv, u.language) FILTER (WHERE u.value IS NOT NULL) AS worst_language,
@@ -221,7 +222,7 @@ SELECT run_id, model, benchmark, task, metric, n, n_missing, mean, worst_languag
        best_language, best, gap, min_max_ratio, cv, gini, english,
        dir * (english - worst) AS gap_to_english,
        dir * (english - mean_other) AS transfer_gap,
-       pm, dir > 0 AS higher_is_better, metric_scale
+       pm, dir > 0 AS higher_is_better, metric_scale, primary_metric
 FROM agg;
 """
 

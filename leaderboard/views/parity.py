@@ -59,6 +59,9 @@ def render() -> None:
     if (chosen := common.task_rows("parity", FILL)) is None:
         return
     task, parity = chosen
+    parity = common.one_metric(parity)
+    if parity.empty:
+        return
     st.caption(NOTE)
     st.altair_chart(measures_chart(parity))
     st.dataframe(
