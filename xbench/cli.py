@@ -92,8 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
 
     p = sub.add_parser("compare", help="per-language deltas and paired tests between two runs")
-    p.add_argument("run_a")
-    p.add_argument("run_b")
+    p.add_argument(
+        "run_a", help="a run id (a unique prefix or the short id will do) or a model name"
+    )
+    p.add_argument("run_b", help="the same for the other side")
     p.add_argument("--alpha", type=float, default=0.05, help="significance level")
     p.add_argument("--resamples", type=int, default=1000, help="paired bootstrap resamples")
     p.add_argument("--json", action="store_true", help="print JSON for scripts")
@@ -101,6 +103,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("leaderboard", help="serve the Streamlit leaderboard on loopback")
     p.add_argument("--port", type=_port, default=8501, help="TCP port, 1-65535 (default 8501)")
+    _common(p)
+
+    p = sub.add_parser("runs", help="list runs, newest first")
+    p.add_argument("--model", help="only this model name")
+    p.add_argument("--status", choices=("completed", "failed", "running"))
+    p.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    p.add_argument("--json", action="store_true", help="print JSON for scripts")
+    _common(p)
+
+    p = sub.add_parser("rm", help="remove runs with their scores and samples")
+    p.add_argument("run_ids", nargs="+", help="run ids (a unique prefix or the short id will do)")
     _common(p)
 
     p = sub.add_parser("migrate", help="upgrade a database written by an older xbench")
@@ -366,6 +379,33 @@ def _cmd_leaderboard(a: argparse.Namespace) -> int:
         return 0
 
 
+def _cmd_runs(a: argparse.Namespace) -> int:
+    runs = _open_store(a).runs(model=a.model, status=a.status, limit=a.limit)
+    if a.json:
+        print(json.dumps(runs, indent=1, default=str, ensure_ascii=False))
+        return 0
+    rows = [
+        {**r, "benchmarks": ",".join(r["benchmarks"] or []),
+         "started": str(r["started_at"])[:19], "error": (r["error"] or "")[:60]}
+        for r in runs
+    ]  # fmt: skip
+    cols = ["short_id", "model", "benchmarks", "languages", "units", "status", "started", "error"]
+    print(_table(rows, cols) if rows else "(no runs)")
+    return 0
+
+
+def _cmd_rm(a: argparse.Namespace) -> int:
+    from . import settings
+    from .store import Store
+
+    store = Store(settings.db_path(a.db))
+    ids = [store.resolve_run_id(r) for r in a.run_ids]  # every id checked before any removal
+    for run_id in ids:
+        counts = store.remove_run(run_id)
+        print(f"removed run {run_id}: {counts['scores']} scores, {counts['samples']} samples")
+    return 0
+
+
 def _cmd_migrate(a: argparse.Namespace) -> int:
     from . import settings
     from .store import Store
@@ -386,6 +426,8 @@ def _cmd_export(a: argparse.Namespace) -> int:
 COMMANDS = {
     "run": _cmd_run,
     "merge": _cmd_merge,
+    "runs": _cmd_runs,
+    "rm": _cmd_rm,
     "models": _cmd_models,
     "tasks": _cmd_tasks,
     "results": _cmd_results,

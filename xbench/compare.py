@@ -85,7 +85,9 @@ def compare(
 ) -> dict[str, Any]:
     """Compare two stored runs unit by unit. Returns {"units": [...], "wins_a", "wins_b"}."""
     store = Store(settings.db_path(db), read_only=True)
-    run_a, run_b = store.resolve_run_id(run_a), store.resolve_run_id(run_b)
+    # Runs by id (or a unique prefix / short id), or model names: their latest completed runs.
+    run_a = store.resolve_run_id(run_a, model_names=True)
+    run_b = store.resolve_run_id(run_b, model_names=True)
     units = _aligned(store, run_a, run_b)
     if not units:
         raise XbenchError(

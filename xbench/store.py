@@ -797,8 +797,12 @@ class Store:
             ).fetchall()
         return {r[0] for r in rows}
 
-    def resolve_run_id(self, run_id: str | None) -> str:
-        """`None` means the latest run; an unknown id is an error that lists recent runs."""
+    def resolve_run_id(self, run_id: str | None, *, model_names: bool = False) -> str:
+        """`None` means the latest run. A run id may be shortened to a unique prefix
+        (`20261202-0031`) or to its short id, the last part (`534a0a`, or 4+ of its first
+        characters); with `model_names`, a
+        model name means that model's latest completed run. Anything else is an error that
+        lists recent runs."""
         with self.connect() as con:
             if run_id is None:
                 row = con.execute(
@@ -809,11 +813,63 @@ class Store:
                         f"the database {self.path} holds no runs yet; start one with `xbench run`"
                     )
                 return row[0]
-            if con.execute("SELECT 1 FROM runs WHERE run_id = ?", [run_id]).fetchone():
-                return run_id
+            text = run_id.strip()
+            hits = [r[0] for r in con.execute(
+                "SELECT run_id FROM runs WHERE run_id = ? OR starts_with(run_id, ?)"
+                " OR (length(?) >= 4 AND starts_with(split_part(run_id, '-', 3), ?))"
+                " ORDER BY started_at DESC",
+                [text, text, text, text]).fetchall()]  # fmt: skip
+            if text in hits:
+                return text
+            if len(hits) == 1:
+                return hits[0]
+            if len(hits) > 1:
+                raise XbenchError(
+                    f"run {text!r} is ambiguous ({', '.join(hits[:5])}); give more of the id"
+                )
+            if model_names:
+                row = con.execute(
+                    "SELECT run_id FROM runs WHERE model = ? AND status = 'completed'"
+                    " ORDER BY started_at DESC LIMIT 1", [text],
+                ).fetchone()  # fmt: skip
+                if row:
+                    return row[0]
             recent = [r[0] for r in con.execute(
                 "SELECT run_id FROM runs ORDER BY started_at DESC LIMIT 5").fetchall()]  # fmt: skip
-        raise XbenchError(f"unknown run {run_id!r}; recent runs: {', '.join(recent) or 'none'}")
+        what = "run or model" if model_names else "run"
+        raise XbenchError(
+            f"unknown {what} {run_id!r}; recent runs: {', '.join(recent) or 'none'} (`xbench runs` lists them)"
+        )
+
+    def runs(
+        self, *, model: str | None = None, status: str | None = None, limit: int = 50
+    ) -> list[dict[str, Any]]:
+        """Recent runs, newest first: id, short id, model name, benchmarks, languages, status,
+        units, start."""
+        with self.connect() as con:
+            rel = con.execute(
+                "SELECT r.run_id, split_part(r.run_id, '-', 3) AS short_id, r.model, r.status,"
+                " r.started_at, r.duration_s, r.error,"
+                " list_sort(list_distinct(list(s.benchmark) FILTER (WHERE s.benchmark IS NOT NULL))) AS benchmarks,"
+                " count(DISTINCT s.language) AS languages, count(DISTINCT s.task_name) AS units"
+                " FROM runs r LEFT JOIN scores s USING (run_id)"
+                " WHERE (? IS NULL OR r.model = ?) AND (? IS NULL OR r.status = ?)"
+                " GROUP BY ALL ORDER BY r.started_at DESC LIMIT ?",
+                [model, model, status, status, limit],
+            )
+            cols = [d[0] for d in rel.description]
+            return [dict(zip(cols, row, strict=True)) for row in rel.fetchall()]
+
+    def remove_run(self, run_id: str) -> dict[str, int]:
+        """Delete a run with its scores and samples in one transaction; returns the row counts."""
+        with self.transaction() as con:
+            counts = {}
+            for table in ("samples", "scores", "runs"):
+                counts[table] = con.execute(
+                    f"SELECT count(*) FROM {table} WHERE run_id = ?", [run_id]
+                ).fetchone()[0]
+                con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
+        return counts
 
     def run(self, run_id: str) -> dict[str, Any]:
         with self.connect() as con:

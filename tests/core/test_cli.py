@@ -135,3 +135,33 @@ def test_sigterm_marks_the_run_failed(tmp_path):
     assert "rerun the same command to resume" in err
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT status, error FROM runs").fetchone() == ("failed", "interrupted")
+
+
+def test_runs_short_ids_rm_and_compare_by_model_name(tmp_path):
+    db = str(tmp_path / "x.duckdb")
+    for accuracy in ("0.2", "0.9"):
+        out = xbench_cli("run", "--model", f"fake:accuracy={accuracy}", "--model-name",
+                         f"model-{accuracy}", "--tasks", "capitals", *PLUGIN, "--db", db)  # fmt: skip
+        assert out.returncode == 0, out.stderr
+    listed = json.loads(xbench_cli("runs", "--json", "--db", db).stdout)
+    assert [r["model"] for r in listed] == ["model-0.9", "model-0.2"]  # newest first
+    assert listed[0]["units"] == 3 and listed[0]["benchmarks"] == ["capitals"]
+    assert listed[0]["languages"] == 3 and listed[0]["status"] == "completed"
+    short = listed[1]["short_id"]
+    table = xbench_cli("runs", "--db", db).stdout
+    assert short in table and "model-0.2" in table
+    # A short id, a unique prefix of it, or a model name all name a run.
+    out = xbench_cli("results", short[:4], "--db", db)
+    assert out.returncode == 0 and "model model-0.2" in out.stdout
+    out = xbench_cli("compare", "model-0.2", "model-0.9", "--json", "--db", db)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["run_a"] == listed[1]["run_id"]
+    out = xbench_cli("results", "2026", "--db", db)  # both runs start with it
+    assert out.returncode == 2 and "ambiguous" in out.stderr
+    out = xbench_cli("rm", short, "--db", db)
+    assert out.returncode == 0 and "removed run" in out.stdout and "3 scores" in out.stdout
+    assert [r["model"] for r in json.loads(xbench_cli("runs", "--json", "--db", db).stdout)] == [
+        "model-0.9"
+    ]
+    out = xbench_cli("rm", "nope", "--db", db)
+    assert out.returncode == 2 and "unknown run 'nope'" in out.stderr
