@@ -17,7 +17,6 @@ from xbench import languages
 from xbench.store import ENGLISH
 from xbench_leaderboard import common
 
-LATER = "The MultiLoKo and machine-translation plugins come in a later issue."
 # view -> (heading, what the delta is, the run that fills it)
 EFFECTS = {
     "mother_tongue_effect": (
@@ -61,6 +60,13 @@ def _score_vs_english(scores: pd.DataFrame, task: str) -> None:
     st.subheader("Score vs English")
     points = scores[(scores.language != ENGLISH) & scores.english.notna() & scores.value.notna()]
     if points.empty:
+        if not (scores.language == ENGLISH).any():  # e.g. en->X translation: English is the source
+            common.empty_state(
+                f"`{task}` has no English score to compare with (its variants have no English "
+                "content, as in a translation out of English); transfer applies to tasks with an "
+                "English variant."
+            )
+            return
         common.empty_state(
             f"No language of `{task}` has an English score from the same model to compare with. "
             f"Run it with English included: `xbench run --model M --tasks {task} --languages en,de,sw`"
@@ -169,7 +175,7 @@ def _effect(view: str, models: list[str]) -> None:
     df = common.query("effect", view)
     df = df[df.model.isin(models)] if models else df
     if df.empty:
-        common.empty_state(f"This {fill}. {LATER}")
+        common.empty_state(f"This {fill}.")
         return
     st.altair_chart(
         _heatmap(
