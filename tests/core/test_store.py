@@ -113,3 +113,59 @@ def test_reader_on_an_older_schema_is_told_to_migrate(tmp_path):
         Store(path, read_only=True)
     Store(path)  # a writer migrates
     assert Store(path, read_only=True).migrations()[-1][0] == MIGRATIONS[-1][0]
+
+
+def _schema(path):
+    """Every table's and view's columns with their types, by name."""
+    import duckdb
+
+    with duckdb.connect(str(path), read_only=True) as con:
+        rows = con.execute(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns"
+            " ORDER BY table_name, column_name"
+        ).fetchall()
+    out: dict[str, list[tuple[str, str]]] = {}
+    for table, column, kind in rows:
+        out.setdefault(table, []).append((column, kind))
+    return out
+
+
+@pytest.mark.parametrize("version", range(1, len(MIGRATIONS)))
+def test_a_store_migrated_from_every_older_version_equals_a_fresh_one(tmp_path, version):
+    """Stop at `version`, store a run the way that version could, migrate to the newest: the
+    schema and views equal a fresh store's, and the stored numbers are unchanged."""
+    import duckdb
+
+    old = tmp_path / "old.duckdb"
+    with duckdb.connect(str(old)) as con:
+        con.execute(
+            "CREATE TABLE migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+            " applied_at TIMESTAMPTZ NOT NULL)"
+        )
+        for number, name, sql in MIGRATIONS[:version]:
+            con.execute(sql)
+            con.execute("INSERT INTO migrations VALUES (?, ?, now())", [number, name])
+        con.execute(
+            "INSERT INTO runs (run_id, model, args, config_hash, versions, tasks, status,"
+            " started_at) VALUES ('r1', 'fake', '{}', 'h', '{}', '[]', 'completed', now())"
+        )
+        if version >= 7:  # writers of version 7 on keep the spec apart from the name
+            con.execute("UPDATE runs SET model_spec = 'fake'")
+        for metric, value in (("chrF++", 55.5), ("TER", 40.0)):
+            con.execute(
+                "INSERT INTO scores (run_id, task_name, benchmark, task, language,"
+                " prompt_language, partition, task_version, metric, value, n, n_errors,"
+                " created_at) VALUES ('r1', 't.deu_Latn', 'mt', 't', 'deu_Latn', 'eng_Latn',"
+                " 'original', '1', ?, ?, 2, 0, now())", [metric, value],
+            )  # fmt: skip
+    Store(old)  # applies the rest
+    fresh = tmp_path / "fresh.duckdb"
+    Store(fresh)
+    assert _schema(old) == _schema(fresh)
+    with duckdb.connect(str(old), read_only=True) as con:
+        scores = con.execute(
+            "SELECT metric, value, higher_is_better, metric_scale FROM scores ORDER BY metric"
+        ).fetchall()
+        model = con.execute("SELECT model, model_spec FROM runs").fetchone()
+    assert scores == [("TER", 40.0, False, 100.0), ("chrF++", 55.5, True, 100.0)]
+    assert model == ("fake", "fake")
