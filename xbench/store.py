@@ -394,6 +394,22 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         """
         + PARITY_SQL
         + f"""
+        -- A model's result comes from completed runs only: a failed or unfinished run is
+        -- listed on the Runs page as such, never ranked like a finished one.
+        CREATE OR REPLACE VIEW latest_units AS
+        SELECT * EXCLUDE (rk) FROM (
+            SELECT u.*, r.started_at,
+                   row_number() OVER (PARTITION BY u.model, u.task_name, u.metric
+                                      ORDER BY r.started_at DESC) AS rk
+            FROM unit_scores u JOIN runs r USING (run_id) WHERE r.status = 'completed'
+        ) WHERE rk = 1;
+        CREATE OR REPLACE VIEW model_parity AS
+        SELECT * EXCLUDE (rk) FROM (
+            SELECT p.*, r.started_at,
+                   row_number() OVER (PARTITION BY p.model, p.task, p.metric
+                                      ORDER BY r.started_at DESC) AS rk
+            FROM parity p JOIN runs r USING (run_id) WHERE r.status = 'completed'
+        ) WHERE rk = 1;
         CREATE OR REPLACE VIEW transfer AS
         SELECT u.run_id, u.model, u.benchmark, u.task, u.metric, u.language, u.prompt_language,
                u.value, en.value AS english,

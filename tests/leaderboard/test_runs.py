@@ -81,3 +81,10 @@ def test_a_failed_run_shows_its_cause(failed_db):
     assert "fake model failure after 2 requests" in at.error[0].value
     # The unit finished before the crash is kept and timed; the other is not there.
     assert list(at.dataframe[3].value.task_name) == ["mgsm_native_cot.deu_Latn"]
+
+
+def test_a_failed_run_is_listed_but_never_ranked(failed_db):
+    failed = queries.runs(failed_db).query("status == 'failed'").iloc[0]
+    assert queries.units(failed_db, failed.run_id).shape[0] >= 1  # its finished units are kept
+    assert failed.model not in set(queries.overview(failed_db).model)
+    assert failed.model not in set(queries.parity(failed_db, "mgsm_native_cot").model)
