@@ -1,6 +1,7 @@
 """xbench: how a language model does in every language, not its English average.
 
-Public API:  xbench.run(...), xbench.report(...), xbench.compare(...), and for plugins
+Public API:  xbench.run(...), xbench.runs(), results(), tasks(), export(), report(),
+compare(), and for plugins
 xbench.TaskSpec / Item / Scored / LoadContext (tasks) and xbench.ModelKind / ModelSpec /
 BuildContext (model kinds).
 Importing xbench is cheap: torch, transformers and lm_eval load only when a run needs them.
@@ -14,11 +15,12 @@ from .spec import CorpusScore, DataError, Item, LoadContext, Metric, Scored, Tas
 __version__ = "0.1.0"
 __all__ = [
     "BuildContext", "CorpusScore", "DataError", "Item", "LoadContext", "Metric", "ModelKind", "ModelSpec",
-    "Scored", "TaskSpec", "compare", "report", "run",
+    "Scored", "TaskSpec", "compare", "export", "report", "results", "run", "runs", "tasks",
     "__version__",
 ]  # fmt: skip
 
 
+from .api import export, results, runs, tasks  # noqa: E402
 from .compare import compare  # noqa: E402
 from .report import report  # noqa: E402
 from .runner import run  # noqa: E402  (after __version__, which runner records)

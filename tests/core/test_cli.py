@@ -9,6 +9,7 @@ import time
 import duckdb
 import pytest
 
+import xbench
 from tests.helpers import CAPITALS, xbench_cli
 
 PLUGIN = ["--plugin-path", str(CAPITALS)]
@@ -165,3 +166,21 @@ def test_runs_short_ids_rm_and_compare_by_model_name(tmp_path):
     ]
     out = xbench_cli("rm", "nope", "--db", db)
     assert out.returncode == 2 and "unknown run 'nope'" in out.stderr
+
+
+def test_python_api_matches_the_cli(tmp_path):
+    db = tmp_path / "x.duckdb"
+    run = xbench.run(model="fake:accuracy=1", model_name="perfect", tasks=["capitals"],
+                     plugin_paths=[CAPITALS], db=db, progress=False)  # fmt: skip
+    [record] = xbench.runs(db=db)
+    assert (record.run_id, record.model, record.units, record.benchmarks) == (
+        run.run_id, "perfect", 3, ("capitals",)
+    )  # fmt: skip
+    scores = xbench.results("perfect", db=db)  # a model name: its latest completed run
+    assert {(s.language, s.value, s.higher_is_better, s.metric_scale) for s in scores} == {
+        ("deu_Latn", 1.0, True, 1.0), ("eng_Latn", 1.0, True, 1.0), ("spa_Latn", 1.0, True, 1.0)
+    }  # fmt: skip
+    assert [t.variant for t in xbench.tasks(benchmark="capitals", plugin_paths=[CAPITALS])] == [
+        "capitals.deu_Latn", "capitals.eng_Latn", "capitals.spa_Latn"
+    ]  # fmt: skip
+    assert xbench.export(record.short_id, tmp_path / "s.jsonl", db=db) == 9
