@@ -79,16 +79,14 @@ def task_rows(query_name: str, fill: str) -> tuple[str, Any] | None:
     return task, rows[rows.model.isin(models or rows.model)]
 
 
-def one_metric(rows: Any) -> Any:
+def one_metric(rows: Any, key: str = "metric", label: str = "Metric") -> Any:
     """The rows of one metric: a picker when the task has several (default: its primary
     metric), so no chart or table stacks metrics. Says which way the metric is better."""
     metrics = sorted(rows.metric.unique())
     if not metrics:
         return rows
     primary = sorted(rows[rows.primary_metric.fillna(True)].metric.unique()) or metrics
-    metric = (
-        choose("Metric", metrics, "metric", default=primary[0]) if len(metrics) > 1 else metrics[0]
-    )
+    metric = choose(label, metrics, key, default=primary[0]) if len(metrics) > 1 else metrics[0]
     rows = rows[rows.metric == metric]
     if not rows.empty and rows.higher_is_better.eq(False).all():
         st.caption(f"{plain(metric)}: lower is better — worst is the highest value")

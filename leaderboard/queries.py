@@ -120,9 +120,14 @@ def effect(db: str | Path, view: str, benchmark: str | None = None) -> pd.DataFr
         raise ValueError(f"unknown effect view {view!r}")
     return _frame(
         db,
-        f"SELECT * EXCLUDE (run_id) FROM {view}"
-        f" WHERE run_id IN ({LATEST_RUNS}) AND (? IS NULL OR benchmark = ?)"
-        " ORDER BY benchmark, family, model, language",
+        # With each row's metric declaration, so a page shows one metric at a time.
+        f"SELECT v.* EXCLUDE (run_id),"
+        " EXISTS (SELECT 1 FROM scores s WHERE s.run_id = v.run_id AND s.metric = v.metric"
+        "         AND s.primary_metric) AS primary_metric,"
+        " (SELECT bool_and(coalesce(s.higher_is_better, true)) FROM scores s"
+        "  WHERE s.run_id = v.run_id AND s.metric = v.metric) AS higher_is_better"
+        f" FROM {view} v WHERE v.run_id IN ({LATEST_RUNS}) AND (? IS NULL OR v.benchmark = ?)"
+        " ORDER BY v.benchmark, v.family, v.model, v.language",
         [benchmark, benchmark],
     )
 

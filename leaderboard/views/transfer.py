@@ -177,6 +177,7 @@ def _effect(view: str, models: list[str]) -> None:
     if df.empty:
         common.empty_state(f"This {fill}.")
         return
+    df = common.one_metric(df, key=f"{view}_metric", label=f"Metric ({heading})")
     st.altair_chart(
         _heatmap(
             df,
