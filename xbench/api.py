@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from . import settings
+from .store import UnitScore
 
 
 @dataclass(frozen=True)
@@ -28,24 +29,6 @@ class RunRecord:
     benchmarks: tuple[str, ...]
     languages: int
     units: int
-
-
-@dataclass(frozen=True)
-class ScoreRecord:
-    task_name: str
-    benchmark: str
-    task: str
-    language: str
-    prompt_language: str
-    metric: str
-    value: float | None
-    ci_low: float | None
-    ci_high: float | None
-    n: int
-    n_errors: int
-    primary_metric: bool
-    higher_is_better: bool
-    metric_scale: float  # 1.0: a 0-1 share; 100.0: a 0-100 score
 
 
 @dataclass(frozen=True)
@@ -76,17 +59,14 @@ def runs(
     ]
 
 
-def results(run_id: str | None = None, *, db: str | Path | None = None) -> list[ScoreRecord]:
-    """A run's scores, one record per task-language unit and metric. `run_id` may be a unique
-    prefix, the short id, or a model name (its latest completed run)."""
+def results(run_id: str | None = None, *, db: str | Path | None = None) -> list[UnitScore]:
+    """A run's scores, one record per task-language unit and metric (with the metric's
+    direction and scale). `run_id` may be a unique prefix, the short id, or a model name (its
+    latest completed run)."""
     store = _store(db)
-    rows = store.scores(store.resolve_run_id(run_id, model_names=True))
-    fields = ScoreRecord.__dataclass_fields__
     return [
-        ScoreRecord(**{k: (True if r.get(k) is None and k in ("primary_metric", "higher_is_better")
-                           else r.get(k)) for k in fields})
-        for r in rows
-    ]  # fmt: skip
+        UnitScore(**row) for row in store.scores(store.resolve_run_id(run_id, model_names=True))
+    ]
 
 
 def tasks(

@@ -82,13 +82,14 @@ def run(
     model_spec = registry.resolve_model(model)
     kind = registry.models[model_spec.kind]
     name = _model_name(model_name, kind.display_name(model_spec))
-    selected = registry.select(tasks, languages)
+    every_unit = registry.select(tasks, languages)  # all shards' units, sorted
+    selected = every_unit
     if shard_of is not None:
         index, count = shard_of
-        selected = [s for i, s in enumerate(selected) if i % count == index]
+        selected = [s for i, s in enumerate(every_unit) if i % count == index]
         if not selected:
             raise XbenchError(
-                f"shard {shard} has no units: the tasks give only {len(registry.select(tasks, languages))}; "
+                f"shard {shard} has no units: the tasks give only {len(every_unit)}; "
                 "use fewer shards"
             )
     specs = [_guarded(s, registry.origin[s.name]) for s in selected]
@@ -117,8 +118,8 @@ def run(
     }  # fmt: skip
     versions = {s.name: s.version for s in specs}
     # Shards of one command share a merge key: `xbench merge` joins them into one run.
-    every_unit = {s.name: s.version for s in registry.select(tasks, languages)}
-    merge_key = _hash({**args, "tasks": sorted(every_unit), "versions": every_unit})
+    all_versions = {s.name: s.version for s in every_unit}
+    merge_key = _hash({**args, "tasks": sorted(all_versions), "versions": all_versions})
     config_hash = _hash({**args, "versions": versions, "shard": shard})
     store = Store(db_path)
     run_id, resumed = store.start_run(
@@ -146,7 +147,7 @@ def run(
             lm = models.build(
                 model_spec, registry.models, batch_size=batch_size, generation=generation
             )
-            identity = model_identity(model_spec, lm, generation, specs, bridge)
+            identity = model_identity(model_spec, lm, generation, specs)
             cache = None
             if kind.cacheable:
                 cache_file = settings.cache_dir() / "responses" / f"{cache_key(identity)}.db"
@@ -216,14 +217,13 @@ def _model_name(given: str | None, default: str) -> str:
 
 
 def model_identity(
-    spec: models.ModelSpec,
-    lm: Any,
-    generation: models.GenerationSettings,
+    spec: models.ModelSpec, lm: Any, generation: models.GenerationSettings,
     units: Sequence[TaskSpec],
-    bridge: Any,
-) -> dict[str, Any]:
+) -> dict[str, Any]:  # fmt: skip
     """What the model resolved to and the generation settings actually sent: stored with the
     run, and the response cache's key (never an API key: those live in headers only)."""
+    from . import bridge
+
     tools = {bridge.tools_route(lm, s, generation) for s in units} - {None}
     return {
         **spec.info(),

@@ -93,13 +93,11 @@ def test_native_tools_payload():
         ("fake:accuracy=0.9", "fake:accuracy=0.9"),
     ],
 )
-def test_default_model_names_are_short_and_never_paths(spec, name, tmp_path, monkeypatch):
+def test_default_model_names_are_short_and_never_paths(spec, name, tmp_path):
     if spec.startswith("predictions:"):
         path = tmp_path / "euro-strong-7b.jsonl"
         path.write_text("")
         spec = f"predictions:{path}"
     kinds = models.builtin_kinds()
-    if spec.startswith("lm-eval:"):
-        pytest.importorskip("lm_eval")
     resolved = models.resolve(spec)
     assert kinds[resolved.kind].display_name(resolved) == name

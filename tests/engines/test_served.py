@@ -4,8 +4,8 @@ native tools, and API keys that never leak."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
-import os
 from pathlib import Path
 
 import duckdb
@@ -227,8 +227,7 @@ def test_lm_eval_pass_through_runs_any_model_type(server, tmp_path):
 
 
 def test_in_process_engines_say_how_to_install_them(tmp_path):
-    pytest.importorskip("lm_eval")
-    if __import__("importlib").util.find_spec("vllm"):
+    if importlib.util.find_spec("vllm"):
         pytest.skip("vllm is installed here")
     with pytest.raises(XbenchError, match=r"needs the package vllm .*pip install vllm"):
         _run("vllm:org/model,tensor_parallel_size=2", tmp_path / "x.duckdb")
@@ -302,11 +301,10 @@ def test_hosted_kinds_need_their_key_before_anything_runs(tmp_path, monkeypatch)
     assert not (tmp_path / "x.duckdb").exists()  # failed before the store was touched
     with pytest.raises(XbenchError, match="looks like a credential"):
         _run("lm-eval:openai-chat-completions,model=m,api_key=sk-abc", tmp_path / "x.duckdb")
-    assert os.environ.get("OPENAI_API_KEY") is None
 
 
 def test_sglang_says_how_to_install_it(tmp_path):
-    if __import__("importlib").util.find_spec("sglang"):
+    if importlib.util.find_spec("sglang"):
         pytest.skip("sglang is installed here")
     with pytest.raises(
         XbenchError, match=r"pip install 'xbench\[sglang\]'|needs the package sglang"

@@ -38,3 +38,22 @@ def app_env(filled_db, monkeypatch):
 
     st.cache_data.clear()
     return filled_db
+
+
+@pytest.fixture(scope="session")
+def mt_db(tmp_path_factory, shared_data) -> Path:
+    """A store with one MT run in both directions (four metrics per unit, TER lower-is-better)."""
+    db = tmp_path_factory.mktemp("leaderboard-mt") / "mt.duckdb"
+    xbench.run(model="fake:accuracy=0.6", tasks=["ntrex128_chat_en-x", "ntrex128_chat_x-en"],
+               languages=["de", "fr", "sw"], limit=3, data_dir=shared_data, db=db,
+               progress=False)  # fmt: skip
+    return db
+
+
+@pytest.fixture()
+def mt_env(mt_db, monkeypatch):
+    monkeypatch.setenv("XBENCH_DB", str(mt_db))
+    import streamlit as st
+
+    st.cache_data.clear()
+    return mt_db
