@@ -41,6 +41,7 @@ class RunResult:
     db: Path
 
 
+@settings.hub_environment_restored()
 def run(
     model: str = DEFAULT_MODEL,
     tasks: Sequence[str] = ("mgsm",),

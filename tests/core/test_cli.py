@@ -1,6 +1,7 @@
 """The CLI as a user meets it: subprocesses, exit codes, one-line errors."""
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -166,6 +167,33 @@ def test_runs_short_ids_rm_and_compare_by_model_name(tmp_path):
     ]
     out = xbench_cli("rm", "nope", "--db", db)
     assert out.returncode == 2 and "unknown run 'nope'" in out.stderr
+
+
+def test_python_run_leaves_the_callers_hub_environment(tmp_path, monkeypatch):
+    import huggingface_hub.constants as hub
+
+    from xbench import settings
+
+    for var in settings.HUB_OFFLINE_VARS:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(hub, "HF_HUB_OFFLINE", False)
+    during = {}
+    offline = settings.go_offline_unless
+
+    def spy(needs_hub):
+        offline(needs_hub)
+        during.update(
+            {v: os.environ.get(v) for v in settings.HUB_OFFLINE_VARS}, hub=hub.HF_HUB_OFFLINE
+        )
+
+    monkeypatch.setattr(settings, "go_offline_unless", spy)
+    # A local data dir and an instant model: the run itself is offline...
+    xbench.run(model="fake", tasks=["capitals"], plugin_paths=[CAPITALS], data_dir=tmp_path,
+               db=tmp_path / "x.duckdb", progress=False)  # fmt: skip
+    assert during == {**dict.fromkeys(settings.HUB_OFFLINE_VARS, "1"), "hub": True}
+    # ...and the caller's process is not, afterwards.
+    assert not any(var in os.environ for var in settings.HUB_OFFLINE_VARS)
+    assert hub.HF_HUB_OFFLINE is False
 
 
 def test_python_api_matches_the_cli(tmp_path):
