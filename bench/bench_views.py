@@ -57,7 +57,13 @@ def build(path: Path, models: int, items: int, seed: int = 0) -> None:
                     " task_version VARCHAR, metric VARCHAR, value DOUBLE, n INTEGER,"
                     " n_errors INTEGER, comparable_answers BOOLEAN)")  # fmt: skip
         con.executemany("INSERT INTO s VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", scores)
-        con.execute("INSERT INTO scores BY NAME SELECT *, now() AS created_at FROM s")
+        con.execute(
+            "INSERT INTO units BY NAME SELECT * EXCLUDE (metric, value), now() AS created_at FROM s"
+        )
+        con.execute(
+            "INSERT INTO scores BY NAME SELECT run_id, task_name, metric, value,"
+            " true AS primary_metric, true AS higher_is_better, 1.0 AS metric_scale FROM s"
+        )
         columns = ["run_id", "task_name", "benchmark", "task", "language", "prompt_language",
                    "partition", "item_key", "prompt", "response", "extracted", "gold", "score"]  # fmt: skip
         arrays = {c: [row[i] for row in samples] for i, c in enumerate(columns)}

@@ -14,8 +14,9 @@ import pandas as pd
 
 from xbench.store import Store
 
-# Runs whose units a model's leaderboard row shows: per (model, task) the latest run with it.
-LATEST_RUNS = "SELECT run_id FROM model_parity"
+# Runs whose units a model's leaderboard rows show (the store's `latest_units`: per model and
+# task, the latest completed units with one set of settings).
+LATEST_RUNS = "SELECT DISTINCT run_id FROM latest_units"
 
 
 def _frame(db: str | Path, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
@@ -39,19 +40,19 @@ def models(db: str | Path) -> list[str]:
 
 
 def benchmarks(db: str | Path) -> list[str]:
-    return _values(db, "SELECT DISTINCT benchmark FROM scores ORDER BY benchmark")
+    return _values(db, "SELECT DISTINCT benchmark FROM units ORDER BY benchmark")
 
 
 def tasks(db: str | Path, benchmark: str | None = None) -> list[str]:
     return _values(
         db,
-        "SELECT DISTINCT task FROM scores WHERE ? IS NULL OR benchmark = ? ORDER BY task",
+        "SELECT DISTINCT task FROM unit_scores WHERE ? IS NULL OR benchmark = ? ORDER BY task",
         [benchmark, benchmark],
     )
 
 
 def languages(db: str | Path) -> list[str]:
-    return _values(db, "SELECT DISTINCT language FROM scores ORDER BY language")
+    return _values(db, "SELECT DISTINCT language FROM units ORDER BY language")
 
 
 # --- pages ---------------------------------------------------------------------------------
@@ -62,7 +63,8 @@ def overview(db: str | Path) -> pd.DataFrame:
     return _frame(
         db,
         "SELECT model, benchmark, task, metric, mean, worst_language, worst, best_language, best,"
-        " gap, english, n AS languages, n_missing, run_id FROM model_parity"
+        " gap, english, n AS languages, n_missing, task_languages, settings, run_id"
+        " FROM model_parity"
         " ORDER BY benchmark, task, mean DESC NULLS LAST, model",
     )
 
@@ -89,7 +91,8 @@ def parity(db: str | Path, task: str) -> pd.DataFrame:
         db,
         "SELECT model, metric, primary_metric, higher_is_better, metric_scale, mean,"
         " worst_language, worst, best_language, best, gap, min_max_ratio, cv, gini,"
-        " gap_to_english, transfer_gap, pm, n AS languages, n_missing, run_id"
+        " gap_to_english, transfer_gap, pm, n AS languages, n_missing, task_languages,"
+        " settings, run_id"
         " FROM model_parity WHERE task = ? ORDER BY metric, gap DESC NULLS LAST, model",
         [task],
     )
@@ -98,11 +101,9 @@ def parity(db: str | Path, task: str) -> pd.DataFrame:
 def consistency(db: str | Path, task: str) -> pd.DataFrame:
     return _frame(
         db,
-        "SELECT r.model, c.language, c.n_aligned, c.both_correct, c.either_correct,"
-        " c.consistency, c.agreement FROM consistency c JOIN runs r USING (run_id)"
-        f" WHERE c.task = ? AND c.run_id IN ({LATEST_RUNS} WHERE task = ?)"
-        " ORDER BY r.model, c.language",
-        [task, task],
+        "SELECT model, language, n_aligned, both_correct, either_correct, consistency,"
+        " agreement FROM model_consistency WHERE task = ? ORDER BY model, language",
+        [task],
     )
 
 
@@ -163,7 +164,7 @@ def units(db: str | Path, run_id: str) -> pd.DataFrame:
         # One row per unit (task-language variant), with its primary metric's value: a unit
         # with four metrics (MT) is one unit, and its duration counts once.
         "SELECT task_name, benchmark, task, language, prompt_language, metric, value, n, n_errors,"
-        " duration_s, sensitive FROM scores WHERE run_id = ? AND primary_metric"
+        " duration_s, sensitive FROM unit_scores WHERE run_id = ? AND primary_metric"
         " ORDER BY task_name",
         [run_id],
     )
@@ -214,7 +215,7 @@ def unit(db: str | Path, run_id: str, task_name: str) -> pd.DataFrame:
         db,
         "SELECT s.benchmark, s.task, s.task_name, s.language, s.prompt_language, s.partition,"
         " s.task_version, s.metric, s.value, s.ci_low, s.ci_high, s.value_strict, s.n, s.n_errors,"
-        " s.fidelity, s.sensitive, r.model FROM scores s JOIN runs r USING (run_id)"
+        " s.fidelity, s.sensitive, s.model FROM unit_scores s"
         " WHERE s.run_id = ? AND s.task_name = ? ORDER BY s.metric",
         [run_id, task_name],
     )
@@ -229,9 +230,7 @@ def overview_units(db: str | Path) -> pd.DataFrame:
     return _frame(
         db,
         "SELECT u.model, u.benchmark, u.task, u.metric, u.language, u.value, u.n, u.run_id,"
-        " u.task_name FROM unit_scores u JOIN model_parity p ON p.run_id = u.run_id"
-        " AND p.task = u.task AND p.metric = u.metric"
-        " ORDER BY u.benchmark, u.task, u.model, u.language",
+        " u.task_name FROM latest_units u ORDER BY u.benchmark, u.task, u.model, u.language",
     )
 
 

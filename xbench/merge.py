@@ -70,12 +70,12 @@ def _merge_one(con: Any, source: Path, result: MergeResult) -> None:
             into = run_id
         added_before = result.units_added
         units = con.execute(
-            "SELECT DISTINCT task_name FROM src.scores WHERE run_id = ? ORDER BY 1", [run_id]
+            "SELECT task_name FROM src.units WHERE run_id = ? ORDER BY 1", [run_id]
         ).fetchall()
         for (task_name,) in units:
             have = _unit(con, "main", into, task_name)
             if have is None:
-                for table in ("scores", "samples"):
+                for table in ("units", "scores", "samples"):
                     con.execute(
                         f"INSERT INTO {table} BY NAME SELECT * REPLACE (? AS run_id)"
                         f" FROM src.{table} WHERE run_id = ? AND task_name = ?",
@@ -106,7 +106,8 @@ def _target_run(con: Any, run_id: str, merge_key: str | None) -> str | None:
 
 def _unit(con: Any, db: str, run_id: str, task_name: str) -> tuple[Any, ...] | None:
     scores = con.execute(
-        f"SELECT {_SCORE_COLUMNS} FROM {db}.scores WHERE run_id = ? AND task_name = ?"
+        f"SELECT {_SCORE_COLUMNS} FROM {db}.scores JOIN {db}.units USING (run_id, task_name)"
+        " WHERE run_id = ? AND task_name = ?"
         " ORDER BY metric", [run_id, task_name],
     ).fetchall()  # fmt: skip
     if not scores:

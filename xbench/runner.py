@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from importlib import metadata
@@ -94,6 +95,8 @@ def run(
                 "use fewer shards"
             )
     specs = [_guarded(s, registry.origin[s.name]) for s in selected]
+    # Coverage: a result on n languages is n of the languages its task has.
+    coverage = Counter(s.task for s in registry.specs.values())
     origin = {s.name: registry.origin[s.name] for s in specs}
     if model_spec.kind == "predictions":  # every line checked before the run row exists
         assert model_spec.target is not None
@@ -164,6 +167,7 @@ def run(
                 units, rows = _score(
                     spec, items[spec.name], generations, time.perf_counter() - started,
                     resamples=bootstrap_resamples, plugin=origin[spec.name],
+                    task_languages=coverage[spec.task],
                 )  # fmt: skip
                 store.save_unit(run_id, units, rows)
     except BaseException as exc:  # SystemExit too: a run is never left "running"
@@ -353,6 +357,7 @@ def _score(
     *,
     resamples: int,
     plugin: str = "?",
+    task_languages: int | None = None,
 ) -> tuple[list[UnitScore], list[SampleRow]]:
     from . import fidelity
 
@@ -405,6 +410,7 @@ def _score(
         fidelity=summary["share_in_expected"], line_pass_rate=summary["line_pass_rate"],
         sensitive=spec.sensitive, primary_metric=primary == spec.metric,
         tools_via=generations[0].tools_via if generations else None,
+        task_languages=task_languages,
     )  # fmt: skip
     units = [unit]
     # Further per-sample metrics: mean over answered samples with a bootstrap CI.

@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, astuple, dataclass
+from dataclasses import astuple, dataclass
 from dataclasses import fields as fields_of
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,176 +31,45 @@ LOCK_REPORT_S = 3.0  # a wait longer than this is reported on stderr while it ha
 
 ENGLISH = "eng_Latn"
 
-# Views the report and the leaderboard read; all computed from stored scores and samples, so
-# they work for every benchmark, plugins included. Statistics are per run: a model's
-# language vector is the set of units of one run (same limit, same settings).
-CONSISTENCY_SQL = """
-CREATE VIEW consistency AS
-WITH pairs AS (
-    SELECT o.run_id, o.benchmark, o.task, o.task_name, o.language,
-           o.score >= 0.5 AS o_ok, e.score >= 0.5 AS e_ok,
-           o.extracted <> '' AND e.extracted <> '' AS both_answered,
-           o.extracted = e.extracted AND o.extracted <> '' AS same_answer
-    FROM samples o
-    JOIN samples e ON e.run_id = o.run_id AND e.task = o.task AND e.item_key = o.item_key
-                  AND e.language = '{english}'
-    WHERE o.language <> '{english}' AND o.score IS NOT NULL AND e.score IS NOT NULL
-),
-agg AS (
-    SELECT run_id, benchmark, task, task_name, language, count(*) AS n_aligned,
-           count(*) FILTER (WHERE o_ok AND e_ok) AS both_correct,
-           count(*) FILTER (WHERE o_ok OR e_ok) AS either_correct,
-           count(*) FILTER (WHERE both_answered) AS n_answered_both,
-           count(*) FILTER (WHERE same_answer) AS n_same_answer
-    FROM pairs GROUP BY ALL
-)
-SELECT a.run_id, a.benchmark, a.task, a.language, a.n_aligned, a.both_correct, a.either_correct,
-       a.n_answered_both, a.n_same_answer,
-       CASE WHEN a.either_correct = 0 THEN NULL ELSE a.both_correct / a.either_correct END
-         AS consistency,
-       CASE WHEN NOT c.comparable_answers OR a.n_answered_both = 0 THEN NULL
-            ELSE a.n_same_answer / a.n_answered_both END AS agreement
-FROM agg a JOIN scores c ON c.run_id = a.run_id AND c.task_name = a.task_name{primary};
-"""
+# Views the report and the leaderboard read. They are defined here once, in their current
+# form, and recreated (all dropped, all created) whenever a migration runs: migrations change
+# tables only, so a store migrated from any older version has exactly a fresh store's views.
+# A change to a view therefore comes with a migration (it may hold no SQL), so readers of an
+# older file are told to run `xbench migrate`.
 
-VIEWS_V2 = f"""
-CREATE VIEW unit_scores AS
-SELECT r.model, s.*, coalesce(s.family, s.task) AS task_family,
-       coalesce(s.origin_language, s.language) AS content_origin
-FROM scores s JOIN runs r USING (run_id);
 
--- Parity over one run's language vector for a task (languages with no answered item excluded).
-CREATE VIEW parity AS
-WITH ranked AS (
-    SELECT *, row_number() OVER (PARTITION BY run_id, task, metric ORDER BY value) AS rank_up,
-           count(value) OVER (PARTITION BY run_id, task, metric) AS n_all
-    FROM unit_scores WHERE value IS NOT NULL
-),
-gini AS (
-    SELECT run_id, task, metric,
-           CASE WHEN sum(value) = 0 THEN NULL
-                ELSE sum((2 * rank_up - n_all - 1) * value) / (any_value(n_all) * sum(value)) END AS gini
-    FROM ranked GROUP BY ALL
-)
-SELECT u.run_id, any_value(u.model) AS model, u.benchmark, u.task, u.metric,
-       count(u.value) AS n, count(*) - count(u.value) AS n_missing,
-       avg(u.value) AS mean,
-       first(u.language ORDER BY u.value, u.language) FILTER (WHERE u.value IS NOT NULL) AS worst_language,
-       min(u.value) AS worst,
-       first(u.language ORDER BY u.value DESC, u.language) FILTER (WHERE u.value IS NOT NULL) AS best_language,
-       max(u.value) AS best,
-       max(u.value) - min(u.value) AS gap,
-       CASE WHEN max(u.value) = 0 THEN NULL ELSE min(u.value) / max(u.value) END AS min_max_ratio,
-       CASE WHEN avg(u.value) = 0 THEN NULL ELSE stddev_pop(u.value) / avg(u.value) END AS cv,
-       any_value(g.gini) AS gini,
-       max(u.value) FILTER (WHERE u.language = '{ENGLISH}') AS english,
-       max(u.value) FILTER (WHERE u.language = '{ENGLISH}') - min(u.value) AS gap_to_english,
-       max(u.value) FILTER (WHERE u.language = '{ENGLISH}')
-         - avg(u.value) FILTER (WHERE u.language <> '{ENGLISH}') AS transfer_gap,
-       CASE WHEN count(u.value) < 2 THEN NULL
-            ELSE 2 * stddev_samp(u.value) / sqrt(count(u.value)) END AS pm
-FROM unit_scores u LEFT JOIN gini g USING (run_id, task, metric)
-GROUP BY u.run_id, u.benchmark, u.task, u.metric;
-
--- Each language relative to English in the same run and task.
-CREATE VIEW transfer AS
-SELECT u.run_id, u.model, u.benchmark, u.task, u.metric, u.language, u.prompt_language,
-       u.value, en.value AS english,
-       CASE WHEN en.value IS NULL OR en.value = 0 OR u.value IS NULL THEN NULL
-            ELSE u.value / en.value END AS relative
-FROM unit_scores u
-LEFT JOIN unit_scores en ON en.run_id = u.run_id AND en.task = u.task AND en.metric = u.metric
-                          AND en.language = '{ENGLISH}'
-WHERE u.language <> '{ENGLISH}';
-
--- Cross-lingual consistency on aligned items (same task, same item_key as English):
--- correct in both / correct in either (a score >= 0.5 counts as correct), and plain answer
--- agreement where the task's answers are comparable across languages.
-{CONSISTENCY_SQL.format(primary="", english=ENGLISH)}
-
--- Prompt-language effect: the same content (family, language, origin, partition) with
--- instructions in its own language minus instructions in another language.
-CREATE VIEW prompt_language_effect AS
-SELECT n.run_id, n.model, n.benchmark, n.task_family AS family, n.metric, n.language,
-       o.prompt_language AS other_prompt_language, n.task AS native_task, o.task AS other_task,
-       n.value AS native, o.value AS other, n.value - o.value AS delta
-FROM unit_scores n
-JOIN unit_scores o ON o.run_id = n.run_id AND o.benchmark = n.benchmark
-                  AND o.task_family = n.task_family AND o.metric = n.metric
-                  AND o.language = n.language AND o.content_origin = n.content_origin
-                  AND o.partition = n.partition AND o.prompt_language <> o.language
-WHERE n.prompt_language = n.language;
-
--- MultiLoKo's mother-tongue effect: questions written in language l, asked in l, minus the
--- same questions translated into English (per translation partition).
-CREATE VIEW mother_tongue_effect AS
-SELECT l.run_id, l.model, l.benchmark, l.task_family AS family, l.metric, l.language,
-       t.partition AS translated_partition, l.value AS local, t.value AS in_english,
-       l.value - t.value AS delta
-FROM unit_scores l
-JOIN unit_scores t ON t.run_id = l.run_id AND t.benchmark = l.benchmark
-                  AND t.task_family = l.task_family AND t.metric = l.metric
-                  AND t.language = '{ENGLISH}' AND t.content_origin = l.language
-                  AND t.partition <> 'original'
-WHERE l.content_origin = l.language AND l.language <> '{ENGLISH}'
-  AND l.source_language IS NULL;
-
--- MultiLoKo's locality effect: local questions in l minus English-sourced questions
--- translated into l (per translation partition).
-CREATE VIEW locality_effect AS
-SELECT l.run_id, l.model, l.benchmark, l.task_family AS family, l.metric, l.language,
-       t.partition AS translated_partition, l.value AS local, t.value AS translated_from_english,
-       l.value - t.value AS delta
-FROM unit_scores l
-JOIN unit_scores t ON t.run_id = l.run_id AND t.benchmark = l.benchmark
-                  AND t.task_family = l.task_family AND t.metric = l.metric
-                  AND t.language = l.language AND t.content_origin = '{ENGLISH}'
-                  AND t.partition <> 'original'
-WHERE l.content_origin = l.language AND l.language <> '{ENGLISH}'
-  AND l.source_language IS NULL;
-
--- Machine translation: into l from English minus out of l into English.
-CREATE VIEW direction_asymmetry AS
-SELECT o.run_id, o.model, o.benchmark, o.task_family AS family, o.metric,
-       o.target_language AS language, o.value AS en_to_x, i.value AS x_to_en,
-       o.value - i.value AS delta
-FROM unit_scores o
-JOIN unit_scores i ON i.run_id = o.run_id AND i.benchmark = o.benchmark
-                  AND i.task_family = o.task_family AND i.metric = o.metric
-                  AND i.source_language = o.target_language AND i.target_language = '{ENGLISH}'
-WHERE o.source_language = '{ENGLISH}';
-
--- Language fidelity per unit (computed at ingest from the detected language of each response).
-CREATE VIEW fidelity AS
-SELECT run_id, model, benchmark, task, language, n, n_judged, fidelity, line_pass_rate
-FROM unit_scores;
-"""
-
-# Parity over one run's language vector, following each metric's direction: the worst
-# language of a lower-is-better metric (TER) is its highest value; gap_to_english and
-# transfer_gap are positive when the other languages do worse than English.
-PARITY_SQL = f"""
-CREATE OR REPLACE VIEW parity AS
+def _parity_sql(view: str, source: str, key: str) -> str:
+    """Parity over one language vector per `key` (a run: run_id; a model's latest comparable
+    result: model, settings), following each metric's direction: the worst language of a
+    lower-is-better metric (TER) is its highest value; gap_to_english and transfer_gap are
+    positive when the other languages do worse than English."""
+    keys = ", ".join(f"u.{k}" for k in key.split(", "))
+    return f"""
+CREATE VIEW {view} AS
 WITH signed AS (
     SELECT *, CASE WHEN coalesce(higher_is_better, true) THEN value ELSE -value END AS sv,
            CASE WHEN coalesce(higher_is_better, true) THEN 1 ELSE -1 END AS dir
-    FROM unit_scores
+    FROM {source}
 ),
 ranked AS (
-    SELECT *, row_number() OVER (PARTITION BY run_id, task, metric ORDER BY value) AS rank_up,
-           count(value) OVER (PARTITION BY run_id, task, metric) AS n_all
+    SELECT *, row_number() OVER (PARTITION BY {key}, task, metric ORDER BY value) AS rank_up,
+           count(value) OVER (PARTITION BY {key}, task, metric) AS n_all
     FROM signed WHERE value IS NOT NULL
 ),
 gini AS (
-    SELECT run_id, task, metric,
+    SELECT {key}, task, metric,
            CASE WHEN sum(value) = 0 THEN NULL
                 ELSE sum((2 * rank_up - n_all - 1) * value) / (any_value(n_all) * sum(value)) END AS gini
     FROM ranked GROUP BY ALL
 ),
 agg AS (
-    SELECT u.run_id, any_value(u.model) AS model, u.benchmark, u.task, u.metric,
+    SELECT {keys}, any_value(u.model) AS model_name, any_value(u.run_id) AS some_run,
+           count(DISTINCT u.run_id) AS n_runs, max(u.started_at) AS started_at,
+           any_value(u.settings) AS settings_text,
+           u.benchmark, u.task, u.metric,
            any_value(u.dir) AS dir, any_value(u.metric_scale) AS metric_scale,
            bool_or(coalesce(u.primary_metric, true)) AS primary_metric,
+           max(u.task_languages) AS task_languages,
            count(u.value) AS n, count(*) - count(u.value) AS n_missing,
            avg(u.value) AS mean,
            first(u.language ORDER BY u.sv, u.language) FILTER (WHERE u.value IS NOT NULL) AS worst_language,
@@ -215,16 +84,223 @@ agg AS (
            avg(u.value) FILTER (WHERE u.language <> '{ENGLISH}') AS mean_other,
            CASE WHEN count(u.value) < 2 THEN NULL
                 ELSE 2 * stddev_samp(u.value) / sqrt(count(u.value)) END AS pm
-    FROM signed u LEFT JOIN gini g USING (run_id, task, metric)
-    GROUP BY u.run_id, u.benchmark, u.task, u.metric
+    FROM signed u LEFT JOIN gini g USING ({key}, task, metric)
+    GROUP BY {keys}, u.benchmark, u.task, u.metric
 )
-SELECT run_id, model, benchmark, task, metric, n, n_missing, mean, worst_language, worst,
-       best_language, best, gap, min_max_ratio, cv, gini, english,
+SELECT CASE WHEN n_runs = 1 THEN some_run END AS run_id, model_name AS model, benchmark, task,
+       metric, n, n_missing, task_languages, mean, worst_language, worst, best_language, best,
+       gap, min_max_ratio, cv, gini, english,
        dir * (english - worst) AS gap_to_english,
        dir * (english - mean_other) AS transfer_gap,
-       pm, dir > 0 AS higher_is_better, metric_scale, primary_metric
-FROM agg;
+       pm, dir > 0 AS higher_is_better, metric_scale, primary_metric, settings_text AS settings,
+       n_runs, started_at
+FROM agg
 """
+
+
+def _consistency_sql(view: str, source: str, key: str) -> str:
+    """Cross-lingual consistency on aligned items (same task, same item_key as English, within
+    one `key`): correct in both / correct in either (a score >= 0.5 counts as correct), and
+    plain answer agreement where the task's answers are comparable across languages."""
+    on = " AND ".join(f"e.{k} = o.{k}" for k in key.split(", "))
+    keys = ", ".join(f"o.{k}" for k in key.split(", "))
+    return f"""
+CREATE VIEW {view} AS
+WITH units AS (
+    SELECT DISTINCT model, settings, run_id, task_name, benchmark, task, language,
+           comparable_answers
+    FROM {source} WHERE primary_metric
+),
+pairs AS (
+    SELECT {keys}, o.benchmark, o.task, o.language, any_value(o.comparable_answers) AS comparable,
+           count(*) AS n_aligned,
+           count(*) FILTER (WHERE so.score >= 0.5 AND se.score >= 0.5) AS both_correct,
+           count(*) FILTER (WHERE so.score >= 0.5 OR se.score >= 0.5) AS either_correct,
+           count(*) FILTER (WHERE so.extracted <> '' AND se.extracted <> '') AS n_answered_both,
+           count(*) FILTER (WHERE so.extracted = se.extracted AND so.extracted <> '') AS n_same_answer
+    FROM units o
+    JOIN units e ON {on} AND e.task = o.task AND e.language = '{ENGLISH}'
+    JOIN samples so ON so.run_id = o.run_id AND so.task_name = o.task_name
+    JOIN samples se ON se.run_id = e.run_id AND se.task_name = e.task_name
+                   AND se.item_key = so.item_key
+    WHERE o.language <> '{ENGLISH}' AND so.score IS NOT NULL AND se.score IS NOT NULL
+    GROUP BY {keys}, o.benchmark, o.task, o.language
+)
+SELECT * EXCLUDE (comparable),
+       CASE WHEN either_correct = 0 THEN NULL ELSE both_correct / either_correct END AS consistency,
+       CASE WHEN NOT comparable OR n_answered_both = 0 THEN NULL
+            ELSE n_same_answer / n_answered_both END AS agreement
+FROM pairs
+"""
+
+
+VIEWS: list[tuple[str, str]] = [
+    (
+        "run_settings",
+        # The settings that make two results comparable, as readable text (equal text: the
+        # same settings). The seed counts only when sampling; a system prompt by its hash.
+        """
+CREATE VIEW run_settings AS
+SELECT run_id, concat_ws(', ',
+    CASE WHEN (args->>'limit') IS NULL THEN 'all items' ELSE 'limit ' || (args->>'limit') END,
+    coalesce(args->>'num_fewshot', '0') || '-shot',
+    CASE WHEN (args->>'apply_chat_template')::BOOLEAN THEN 'chat template' END,
+    CASE WHEN (args->>'max_gen_toks') IS NOT NULL
+         THEN 'max ' || (args->>'max_gen_toks') || ' tokens' END,
+    CASE WHEN coalesce((args->'generation'->>'temperature')::DOUBLE, 0) > 0
+         THEN 'temperature ' || (args->'generation'->>'temperature')
+              || ' seed ' || coalesce(args->'generation'->>'seed', '?') END,
+    CASE WHEN (args->'generation'->>'top_p') IS NOT NULL
+         THEN 'top-p ' || (args->'generation'->>'top_p') END,
+    CASE WHEN (args->'generation'->>'system_prompt') IS NOT NULL
+         THEN 'system prompt ' || left(md5(args->'generation'->>'system_prompt'), 8) END
+) AS settings
+FROM runs
+""",
+    ),
+    (
+        "unit_scores",
+        # One row per unit and metric, with the run's model name and settings. Tools sent
+        # natively in the request (BFCL's FC mode) are another task than tools in the
+        # prompt: every view ranks them apart ("tucan [native tools]").
+        """
+CREATE VIEW unit_scores AS
+SELECT r.model, u.run_id, u.task_name, u.benchmark,
+       CASE WHEN u.tools_via = 'native' THEN u.task || ' [native tools]' ELSE u.task END AS task,
+       u.language, u.prompt_language, u.partition, u.source_language, u.target_language,
+       u.task_version, s.metric, s.value, s.ci_low, s.ci_high, u.n, u.n_errors, u.duration_s,
+       s.value_strict, s.ci_low_strict, s.ci_high_strict, u.origin_language, u.family,
+       u.comparable_answers, u.n_judged, u.fidelity, u.line_pass_rate, u.sensitive,
+       s.signature, s.primary_metric, s.higher_is_better, s.metric_scale, u.tools_via,
+       u.task_languages, coalesce(u.family, u.task) AS task_family,
+       coalesce(u.origin_language, u.language) AS content_origin,
+       r.status, r.started_at, rs.settings
+FROM units u JOIN scores s USING (run_id, task_name) JOIN runs r USING (run_id)
+JOIN run_settings rs USING (run_id)
+""",
+    ),
+    (
+        "latest_units",
+        # "A model's result on a task", defined once: per model name and task, the settings
+        # (and task version) of its latest completed run with the task; per language and
+        # metric, the latest completed unit with those same settings. So a row never mixes
+        # runs with different settings, and a failed or unfinished run is never ranked.
+        """
+CREATE VIEW latest_units AS
+WITH done AS (
+    SELECT * FROM unit_scores WHERE status = 'completed'
+),
+chosen AS (
+    SELECT model, task, arg_max(settings || '|' || task_version, started_at) AS comparable
+    FROM done GROUP BY model, task
+)
+SELECT * EXCLUDE (rk) FROM (
+    SELECT d.*, row_number() OVER (PARTITION BY d.model, d.task, d.task_name, d.metric
+                                   ORDER BY d.started_at DESC, d.run_id DESC) AS rk
+    FROM done d JOIN chosen c ON c.model = d.model AND c.task = d.task
+                             AND c.comparable = d.settings || '|' || d.task_version
+) WHERE rk = 1
+""",
+    ),
+    ("parity", _parity_sql("parity", "unit_scores", "run_id")),
+    # A model's parity for a task: over its latest comparable units (possibly of several runs
+    # with the same settings; run_id is set when they are all from one run).
+    ("model_parity", _parity_sql("model_parity", "latest_units", "model, settings")),
+    (
+        "transfer",
+        # Each language relative to English in the same run and task.
+        f"""
+CREATE VIEW transfer AS
+SELECT u.run_id, u.model, u.benchmark, u.task, u.metric, u.language, u.prompt_language,
+       u.value, en.value AS english,
+       CASE WHEN en.value IS NULL OR en.value = 0 OR u.value IS NULL THEN NULL
+            ELSE u.value / en.value END AS relative,
+       u.higher_is_better, u.metric_scale
+FROM unit_scores u
+LEFT JOIN unit_scores en ON en.run_id = u.run_id AND en.task = u.task
+                          AND en.metric = u.metric AND en.language = '{ENGLISH}'
+WHERE u.language <> '{ENGLISH}'
+""",
+    ),
+    ("consistency", _consistency_sql("consistency", "unit_scores", "run_id")),
+    ("model_consistency", _consistency_sql("model_consistency", "latest_units", "model, settings")),
+    (
+        "prompt_language_effect",
+        # The same content (family, language, origin, partition) with instructions in its own
+        # language minus instructions in another language.
+        """
+CREATE VIEW prompt_language_effect AS
+SELECT n.run_id, n.model, n.benchmark, n.task_family AS family, n.metric, n.language,
+       o.prompt_language AS other_prompt_language, n.task AS native_task, o.task AS other_task,
+       n.value AS native, o.value AS other, n.value - o.value AS delta
+FROM unit_scores n
+JOIN unit_scores o ON o.run_id = n.run_id AND o.benchmark = n.benchmark
+                  AND o.task_family = n.task_family AND o.metric = n.metric
+                  AND o.language = n.language AND o.content_origin = n.content_origin
+                  AND o.partition = n.partition AND o.prompt_language <> o.language
+WHERE n.prompt_language = n.language
+""",
+    ),
+    (
+        "mother_tongue_effect",
+        # MultiLoKo: questions written in language l, asked in l, minus the same questions
+        # translated into English (per translation partition).
+        f"""
+CREATE VIEW mother_tongue_effect AS
+SELECT l.run_id, l.model, l.benchmark, l.task_family AS family, l.metric, l.language,
+       t.partition AS translated_partition, l.value AS local, t.value AS in_english,
+       l.value - t.value AS delta
+FROM unit_scores l
+JOIN unit_scores t ON t.run_id = l.run_id AND t.benchmark = l.benchmark
+                  AND t.task_family = l.task_family AND t.metric = l.metric
+                  AND t.language = '{ENGLISH}' AND t.content_origin = l.language
+                  AND t.partition <> 'original'
+WHERE l.content_origin = l.language AND l.language <> '{ENGLISH}'
+  AND l.source_language IS NULL
+""",
+    ),
+    (
+        "locality_effect",
+        # MultiLoKo: local questions in l minus English-sourced questions translated into l.
+        f"""
+CREATE VIEW locality_effect AS
+SELECT l.run_id, l.model, l.benchmark, l.task_family AS family, l.metric, l.language,
+       t.partition AS translated_partition, l.value AS local, t.value AS translated_from_english,
+       l.value - t.value AS delta
+FROM unit_scores l
+JOIN unit_scores t ON t.run_id = l.run_id AND t.benchmark = l.benchmark
+                  AND t.task_family = l.task_family AND t.metric = l.metric
+                  AND t.language = l.language AND t.content_origin = '{ENGLISH}'
+                  AND t.partition <> 'original'
+WHERE l.content_origin = l.language AND l.language <> '{ENGLISH}'
+  AND l.source_language IS NULL
+""",
+    ),
+    (
+        "direction_asymmetry",
+        # Machine translation: into l from English minus out of l into English.
+        f"""
+CREATE VIEW direction_asymmetry AS
+SELECT o.run_id, o.model, o.benchmark, o.task_family AS family, o.metric,
+       o.target_language AS language, o.value AS en_to_x, i.value AS x_to_en,
+       o.value - i.value AS delta
+FROM unit_scores o
+JOIN unit_scores i ON i.run_id = o.run_id AND i.benchmark = o.benchmark
+                  AND i.task_family = o.task_family AND i.metric = o.metric
+                  AND i.source_language = o.target_language AND i.target_language = '{ENGLISH}'
+WHERE o.source_language = '{ENGLISH}'
+""",
+    ),
+    (
+        "fidelity",
+        # Language fidelity per unit (computed at ingest from each response's detected language).
+        """
+CREATE VIEW fidelity AS
+SELECT run_id, model, benchmark, task, language, n, n_judged, fidelity, line_pass_rate
+FROM unit_scores WHERE primary_metric
+""",
+    ),
+]
 
 MIGRATIONS: list[tuple[int, str, str]] = [
     (
@@ -302,31 +378,12 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE samples ADD COLUMN detected_language VARCHAR;
         ALTER TABLE samples ADD COLUMN in_expected BOOLEAN;
         ALTER TABLE samples ADD COLUMN line_pass BOOLEAN;
-        """
-        + VIEWS_V2,
+        """,
     ),
     (
         3,
         "sensitive flag and per-model latest views for the leaderboard",
-        """
-        ALTER TABLE scores ADD COLUMN sensitive BOOLEAN DEFAULT false;
-        -- The unit a leaderboard shows for a model: from the latest run that has it.
-        CREATE VIEW latest_units AS
-        SELECT * EXCLUDE (rk) FROM (
-            SELECT u.*, r.started_at,
-                   row_number() OVER (PARTITION BY u.model, u.task_name, u.metric
-                                      ORDER BY r.started_at DESC) AS rk
-            FROM unit_scores u JOIN runs r USING (run_id)
-        ) WHERE rk = 1;
-        -- A model's parity for a task: from the latest run that has the task.
-        CREATE VIEW model_parity AS
-        SELECT * EXCLUDE (rk) FROM (
-            SELECT p.*, r.started_at,
-                   row_number() OVER (PARTITION BY p.model, p.task, p.metric
-                                      ORDER BY r.started_at DESC) AS rk
-            FROM parity p JOIN runs r USING (run_id)
-        ) WHERE rk = 1;
-        """,
+        "ALTER TABLE scores ADD COLUMN sensitive BOOLEAN DEFAULT false;",
     ),
     (
         4,
@@ -335,21 +392,13 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE samples ADD COLUMN metrics JSON;      -- further per-sample metrics by name
         ALTER TABLE scores ADD COLUMN signature VARCHAR;  -- how a corpus metric was computed
         ALTER TABLE scores ADD COLUMN primary_metric BOOLEAN DEFAULT true;
-        DROP VIEW consistency;
-        DROP VIEW fidelity;
-        """
-        + CONSISTENCY_SQL.format(primary=" AND c.primary_metric", english=ENGLISH)
-        + """;
-        CREATE VIEW fidelity AS  -- per unit: on its primary-metric row
-        SELECT run_id, model, benchmark, task, language, n, n_judged, fidelity, line_pass_rate
-        FROM unit_scores WHERE primary_metric;
         """,
     ),
     (
         5,
         "how tools reached the model",
         """
-        ALTER TABLE scores ADD COLUMN tools_via VARCHAR;  -- chat_template | prompt | NULL (no tools)
+        ALTER TABLE scores ADD COLUMN tools_via VARCHAR;  -- native | chat_template | prompt | NULL
         """,
     ),
     (
@@ -370,15 +419,6 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE runs ADD COLUMN model_spec VARCHAR;
         UPDATE runs SET model_spec = model;
         ALTER TABLE runs ADD COLUMN merge_key VARCHAR;  -- equal for the shards of one command
-        -- Tools sent natively in the request (BFCL's FC mode) are another task than tools in
-        -- the prompt: every view ranks them apart ("tucan [native tools]").
-        CREATE OR REPLACE VIEW unit_scores AS
-        SELECT r.model,
-               s.* REPLACE (CASE WHEN s.tools_via = 'native' THEN s.task || ' [native tools]'
-                            ELSE s.task END AS task),
-               coalesce(s.family, s.task) AS task_family,
-               coalesce(s.origin_language, s.language) AS content_origin
-        FROM scores s JOIN runs r USING (run_id);
         """,
     ),
     (
@@ -391,35 +431,70 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         UPDATE scores SET metric_scale = 100.0
             WHERE metric IN ('chrF++', 'BLEU', 'TER', 'chrf++_sentence');
         UPDATE scores SET higher_is_better = false WHERE metric = 'TER';
+        """,
+    ),
+    (
+        9,
+        "units as rows with their metric scores; latest comparable results; coverage",
         """
-        + PARITY_SQL
-        + f"""
-        -- A model's result comes from completed runs only: a failed or unfinished run is
-        -- listed on the Runs page as such, never ranked like a finished one.
-        CREATE OR REPLACE VIEW latest_units AS
-        SELECT * EXCLUDE (rk) FROM (
-            SELECT u.*, r.started_at,
-                   row_number() OVER (PARTITION BY u.model, u.task_name, u.metric
-                                      ORDER BY r.started_at DESC) AS rk
-            FROM unit_scores u JOIN runs r USING (run_id) WHERE r.status = 'completed'
-        ) WHERE rk = 1;
-        CREATE OR REPLACE VIEW model_parity AS
-        SELECT * EXCLUDE (rk) FROM (
-            SELECT p.*, r.started_at,
-                   row_number() OVER (PARTITION BY p.model, p.task, p.metric
-                                      ORDER BY r.started_at DESC) AS rk
-            FROM parity p JOIN runs r USING (run_id) WHERE r.status = 'completed'
-        ) WHERE rk = 1;
-        CREATE OR REPLACE VIEW transfer AS
-        SELECT u.run_id, u.model, u.benchmark, u.task, u.metric, u.language, u.prompt_language,
-               u.value, en.value AS english,
-               CASE WHEN en.value IS NULL OR en.value = 0 OR u.value IS NULL THEN NULL
-                    ELSE u.value / en.value END AS relative,
-               u.higher_is_better, u.metric_scale
-        FROM unit_scores u
-        LEFT JOIN unit_scores en ON en.run_id = u.run_id AND en.task = u.task
-                                  AND en.metric = u.metric AND en.language = '{ENGLISH}'
-        WHERE u.language <> '{ENGLISH}';
+        -- One row per unit (run x task variant); scores keep one row per unit and metric.
+        CREATE TABLE units (
+            run_id VARCHAR NOT NULL,
+            task_name VARCHAR NOT NULL,        -- the variant: mgsm_native_cot.deu_Latn
+            benchmark VARCHAR NOT NULL,
+            task VARCHAR NOT NULL,
+            language VARCHAR NOT NULL,
+            prompt_language VARCHAR NOT NULL,
+            partition VARCHAR NOT NULL,
+            source_language VARCHAR,
+            target_language VARCHAR,
+            origin_language VARCHAR,
+            family VARCHAR,
+            task_version VARCHAR NOT NULL,
+            comparable_answers BOOLEAN,
+            sensitive BOOLEAN DEFAULT false,
+            tools_via VARCHAR,                 -- native | chat_template | prompt | NULL (no tools)
+            n INTEGER NOT NULL,                -- samples in the unit, errors included
+            n_errors INTEGER NOT NULL,         -- samples with no scorable response
+            n_judged INTEGER,                  -- responses long enough for LID
+            fidelity DOUBLE,                   -- share of judged in the expected language
+            line_pass_rate DOUBLE,             -- language-confusion line-level pass rate
+            duration_s DOUBLE,
+            task_languages INTEGER,            -- languages the task has (coverage: n of these)
+            created_at TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (run_id, task_name)
+        );
+        INSERT INTO units BY NAME
+        SELECT DISTINCT ON (run_id, task_name)
+               run_id, task_name, benchmark, task, language, prompt_language, partition,
+               source_language, target_language, origin_language, family, task_version,
+               comparable_answers, coalesce(sensitive, false) AS sensitive, tools_via, n,
+               n_errors, n_judged, fidelity, line_pass_rate, duration_s, created_at
+        FROM scores ORDER BY run_id, task_name, coalesce(primary_metric, true) DESC, metric;
+        CREATE TABLE metric_scores (
+            run_id VARCHAR NOT NULL,
+            task_name VARCHAR NOT NULL,
+            metric VARCHAR NOT NULL,
+            value DOUBLE,                      -- NULL if no sample was answered
+            ci_low DOUBLE,                     -- 95% bootstrap interval
+            ci_high DOUBLE,
+            value_strict DOUBLE,               -- errors counted as wrong (0); per-sample metric only
+            ci_low_strict DOUBLE,
+            ci_high_strict DOUBLE,
+            signature VARCHAR,                 -- how a corpus metric was computed
+            primary_metric BOOLEAN NOT NULL,   -- the task's headline metric
+            higher_is_better BOOLEAN NOT NULL, -- the metric's declared direction
+            metric_scale DOUBLE NOT NULL,      -- 1.0: a 0-1 share; 100.0: a 0-100 score
+            PRIMARY KEY (run_id, task_name, metric)
+        );
+        INSERT INTO metric_scores BY NAME
+        SELECT run_id, task_name, metric, value, ci_low, ci_high, value_strict, ci_low_strict,
+               ci_high_strict, signature, coalesce(primary_metric, true) AS primary_metric,
+               coalesce(higher_is_better, true) AS higher_is_better,
+               coalesce(metric_scale, 1.0) AS metric_scale
+        FROM scores;
+        DROP TABLE scores;
+        ALTER TABLE metric_scores RENAME TO scores;
         """,
     ),
 ]
@@ -464,6 +539,15 @@ class UnitScore:
     higher_is_better: bool = True  # the metric's direction, as the task declares it
     metric_scale: float = 1.0  # 1.0: a 0-1 share; 100.0: a 0-100 score (never rescaled)
     tools_via: str | None = None
+    task_languages: int | None = None  # languages the task has: coverage is n of these
+
+
+# How a UnitScore is stored: its unit's fields (one `units` row) and its metric's (`scores`).
+METRIC_FIELDS = (
+    "metric", "value", "ci_low", "ci_high", "value_strict", "ci_low_strict", "ci_high_strict",
+    "signature", "primary_metric", "higher_is_better", "metric_scale",
+)  # fmt: skip
+UNIT_FIELDS = tuple(f.name for f in fields_of(UnitScore) if f.name not in METRIC_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -665,11 +749,19 @@ class Store:
             )
             applied = {row[0] for row in con.execute("SELECT version FROM migrations").fetchall()}
             self._refuse_newer(max(applied, default=0))
-            for version, name, sql in MIGRATIONS:
-                if version in applied:
-                    continue
+            todo = [m for m in MIGRATIONS if m[0] not in applied]
+            if not todo:
+                return
+            # Views read the tables a migration changes: all go first, all come back after.
+            for (view,) in con.execute(
+                "SELECT view_name FROM duckdb_views() WHERE NOT internal AND schema_name = 'main'"
+            ).fetchall():
+                con.execute(f'DROP VIEW "{view}"')
+            for version, name, sql in todo:
                 con.execute(sql)
                 con.execute("INSERT INTO migrations VALUES (?, ?, ?)", [version, name, _now()])
+            for _, sql in VIEWS:
+                con.execute(sql)
 
     def _check_schema(self) -> None:
         """A reader cannot migrate; an older file gets a one-line instruction instead."""
@@ -771,17 +863,22 @@ class Store:
             raise ValueError("save_unit takes the scores of exactly one task-language unit")
         unit = scores[0]
         with self.transaction() as con:
-            for table in ("scores", "samples"):
+            for table in ("scores", "units", "samples"):
                 con.execute(
                     f"DELETE FROM {table} WHERE run_id = ? AND task_name = ?",
                     [run_id, unit.task_name],
                 )
-            fields = list(asdict(unit))
-            con.executemany(
-                f"INSERT INTO scores (run_id, {', '.join(fields)}, created_at)"
-                f" VALUES (?, {', '.join('?' * len(fields))}, ?)",
-                [[run_id, *astuple(score), _now()] for score in scores],
+            con.execute(
+                f"INSERT INTO units (run_id, {', '.join(UNIT_FIELDS)}, created_at)"
+                f" VALUES (?, {', '.join('?' * len(UNIT_FIELDS))}, ?)",
+                [run_id, *(getattr(unit, f) for f in UNIT_FIELDS), _now()],
             )
+            con.executemany(
+                f"INSERT INTO scores (run_id, task_name, {', '.join(METRIC_FIELDS)})"
+                f" VALUES (?, ?, {', '.join('?' * len(METRIC_FIELDS))})",
+                [[run_id, unit.task_name, *(getattr(score, f) for f in METRIC_FIELDS)]
+                 for score in scores],
+            )  # fmt: skip
             common = {
                 "run_id": run_id, "task_name": unit.task_name, "benchmark": unit.benchmark,
                 "task": unit.task, "language": unit.language,
@@ -808,9 +905,7 @@ class Store:
 
     def completed_units(self, run_id: str) -> set[str]:
         with self.connect() as con:
-            rows = con.execute(
-                "SELECT DISTINCT task_name FROM scores WHERE run_id = ?", [run_id]
-            ).fetchall()
+            rows = con.execute("SELECT task_name FROM units WHERE run_id = ?", [run_id]).fetchall()
         return {r[0] for r in rows}
 
     def resolve_run_id(self, run_id: str | None, *, model_names: bool = False) -> str:
@@ -868,7 +963,7 @@ class Store:
                 " r.started_at, r.duration_s, r.error,"
                 " list_sort(list_distinct(list(s.benchmark) FILTER (WHERE s.benchmark IS NOT NULL))) AS benchmarks,"
                 " count(DISTINCT s.language) AS languages, count(DISTINCT s.task_name) AS units"
-                " FROM runs r LEFT JOIN scores s USING (run_id)"
+                " FROM runs r LEFT JOIN units s USING (run_id)"
                 " WHERE (? IS NULL OR r.model = ?) AND (? IS NULL OR r.status = ?)"
                 " GROUP BY ALL ORDER BY r.started_at DESC LIMIT ?",
                 [model, model, status, status, limit],
@@ -880,7 +975,7 @@ class Store:
         """Delete a run with its scores and samples in one transaction; returns the row counts."""
         with self.transaction() as con:
             counts = {}
-            for table in ("samples", "scores", "runs"):
+            for table in ("samples", "scores", "units", "runs"):
                 counts[table] = con.execute(
                     f"SELECT count(*) FROM {table} WHERE run_id = ?", [run_id]
                 ).fetchone()[0]
@@ -904,7 +999,8 @@ class Store:
     def scores(self, run_id: str) -> list[dict[str, Any]]:
         with self.connect() as con:
             rel = con.execute(
-                "SELECT * EXCLUDE (run_id, created_at) FROM scores WHERE run_id = ?"
+                f"SELECT {', '.join(f.name for f in fields_of(UnitScore))}"
+                " FROM units JOIN scores USING (run_id, task_name) WHERE run_id = ?"
                 " ORDER BY benchmark, task, language, metric",
                 [run_id],
             )

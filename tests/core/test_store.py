@@ -130,10 +130,20 @@ def _schema(path):
     return out
 
 
+def _views(path):
+    import duckdb
+
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(
+            "SELECT view_name, sql FROM duckdb_views() WHERE NOT internal ORDER BY view_name"
+        ).fetchall()
+
+
 @pytest.mark.parametrize("version", range(1, len(MIGRATIONS)))
 def test_a_store_migrated_from_every_older_version_equals_a_fresh_one(tmp_path, version):
-    """Stop at `version`, store a run the way that version could, migrate to the newest: the
-    schema and views equal a fresh store's, and the stored numbers are unchanged."""
+    """Stop at `version`, store a run the way that version could (with a view of that time),
+    migrate to the newest: tables and views equal a fresh store's, view text included, and the
+    stored numbers are unchanged."""
     import duckdb
 
     old = tmp_path / "old.duckdb"
@@ -145,6 +155,10 @@ def test_a_store_migrated_from_every_older_version_equals_a_fresh_one(tmp_path, 
         for number, name, sql in MIGRATIONS[:version]:
             con.execute(sql)
             con.execute("INSERT INTO migrations VALUES (?, ?, now())", [number, name])
+        # Older versions created their views inside their migrations; one of them, as it was.
+        con.execute(
+            "CREATE VIEW unit_scores AS SELECT r.model, s.* FROM scores s JOIN runs r USING (run_id)"
+        )
         con.execute(
             "INSERT INTO runs (run_id, model, args, config_hash, versions, tasks, status,"
             " started_at) VALUES ('r1', 'fake', '{}', 'h', '{}', '[]', 'completed', now())"
@@ -158,14 +172,24 @@ def test_a_store_migrated_from_every_older_version_equals_a_fresh_one(tmp_path, 
                 " created_at) VALUES ('r1', 't.deu_Latn', 'mt', 't', 'deu_Latn', 'eng_Latn',"
                 " 'original', '1', ?, ?, 2, 0, now())", [metric, value],
             )  # fmt: skip
+        if version >= 8:  # writers of version 8 store each metric's declaration
+            con.execute("UPDATE scores SET metric_scale = 100.0")
+            con.execute("UPDATE scores SET higher_is_better = metric <> 'TER'")
     Store(old)  # applies the rest
     fresh = tmp_path / "fresh.duckdb"
     Store(fresh)
     assert _schema(old) == _schema(fresh)
+    assert _views(old) == _views(fresh)
     with duckdb.connect(str(old), read_only=True) as con:
         scores = con.execute(
             "SELECT metric, value, higher_is_better, metric_scale FROM scores ORDER BY metric"
         ).fetchall()
+        units = con.execute("SELECT task_name, n, n_errors FROM units").fetchall()
+        shown = con.execute(
+            "SELECT model, metric, mean, worst_language FROM parity ORDER BY metric"
+        ).fetchall()
         model = con.execute("SELECT model, model_spec FROM runs").fetchone()
     assert scores == [("TER", 40.0, False, 100.0), ("chrF++", 55.5, True, 100.0)]
+    assert units == [("t.deu_Latn", 2, 0)]  # one unit with two metric rows
+    assert shown == [("fake", "TER", 40.0, "deu_Latn"), ("fake", "chrF++", 55.5, "deu_Latn")]
     assert model == ("fake", "fake")

@@ -256,3 +256,87 @@ def test_parity_follows_a_lower_is_better_metric(tmp_path):
     [row] = _view(store, "parity", run_id)
     _approx(row, {"worst_language": "eng_Latn", "best_language": "swh_Latn",
                   "gap_to_english": 0.0, "transfer_gap": -25.0, "higher_is_better": True})  # fmt: skip
+
+
+def _run(store, args, units, status="completed", samples=None):
+    run_id, _ = store.start_run(
+        model="m", args=args, config_hash=json.dumps(args) + status, versions={},
+        git_hash=None, tasks=[],
+    )  # fmt: skip
+    for unit in units:
+        store.save_unit(run_id, [unit], (samples or {}).get(unit.language, []))
+    store.finish_run(run_id, status)
+    return run_id
+
+
+def _latest(store):
+    with store.connect() as con:
+        rel = con.execute("SELECT * FROM model_parity")
+        cols = [d[0] for d in rel.description]
+        return [dict(zip(cols, row, strict=True)) for row in rel.fetchall()]
+
+
+def test_a_models_latest_result_never_mixes_settings_and_skips_failed_runs(tmp_path):
+    """Hand-worked: run 1 (limit 10) scores de/en/sw 0.2/0.8/0.5; run 2, same settings, redoes
+    de (0.4): the latest result is de 0.4 (run 2), en 0.8, sw 0.5 (run 1), 3 of 4 languages.
+    A later failed run is never ranked. A later run with another limit replaces the whole row
+    (1 language) instead of mixing its scores with the limit-10 ones."""
+    store = Store(tmp_path / "x.duckdb")
+    ten = {"limit": 10, "num_fewshot": 0}
+    cover = {"task_languages": 4}
+    first = _run(store, ten, [_unit("t", lang, v, **cover) for lang, v in
+                              (("deu_Latn", 0.2), ("eng_Latn", 0.8), ("swh_Latn", 0.5))])  # fmt: skip
+    second = _run(store, ten, [_unit("t", "deu_Latn", 0.4, **cover)])
+    _run(store, ten, [_unit("t", "deu_Latn", 0.0, **cover)], status="failed")
+    [row] = _latest(store)
+    _approx(row, {"n": 3, "task_languages": 4, "n_runs": 2, "run_id": None,
+                  "worst_language": "deu_Latn", "worst": 0.4, "mean": (0.4 + 0.8 + 0.5) / 3,
+                  "settings": "limit 10, 0-shot"})  # fmt: skip
+    with store.connect() as con:
+        used = dict(con.execute("SELECT language, run_id FROM latest_units").fetchall())
+    assert used == {"deu_Latn": second, "eng_Latn": first, "swh_Latn": first}
+    # Other settings, later: the row is that run's alone.
+    third = _run(store, {"limit": 1, "num_fewshot": 0}, [_unit("t", "deu_Latn", 1.0, **cover)])
+    [row] = _latest(store)
+    _approx(row, {"n": 1, "run_id": third, "mean": 1.0, "settings": "limit 1, 0-shot",
+                  "english": None})  # fmt: skip
+
+
+def test_settings_that_make_results_comparable(tmp_path):
+    store = Store(tmp_path / "x.duckdb")
+    args = {
+        "limit": None, "num_fewshot": 5, "apply_chat_template": True, "max_gen_toks": 64,
+        "generation": {"temperature": 0.7, "seed": 3, "top_p": 0.9, "system_prompt": "Be brief."},
+    }  # fmt: skip
+    run_id = _run(store, args, [_unit("t", "eng_Latn", 1.0)])
+    greedy = _run(store, {**args, "generation": {"temperature": 0, "seed": 3}},
+                  [_unit("t", "eng_Latn", 1.0)])  # fmt: skip
+    with store.connect() as con:
+        settings = dict(con.execute("SELECT run_id, settings FROM run_settings").fetchall())
+    assert settings[run_id].startswith(
+        "all items, 5-shot, chat template, max 64 tokens, temperature 0.7 seed 3, top-p 0.9,"
+        " system prompt "
+    )
+    # Greedy decoding does not depend on the seed, so the seed is not part of the settings.
+    assert settings[greedy] == "all items, 5-shot, chat template, max 64 tokens"
+
+
+def test_model_consistency_pairs_latest_units_across_runs(tmp_path):
+    """English from run 1, German redone in run 2 with the same settings: consistency still
+    pairs them on aligned items (hand-worked: item 1 right in both, item 2 right in en only:
+    1 / 2)."""
+
+    def rows(scores):
+        return [SampleRow(str(i), "p", "r", "x", "x", s, None) for i, s in enumerate(scores, 1)]
+
+    store = Store(tmp_path / "x.duckdb")
+    args = {"limit": 2}
+    _run(store, args, [_unit("t", "eng_Latn", 1.0), _unit("t", "deu_Latn", 0.0)],
+         samples={"eng_Latn": rows([1.0, 1.0]), "deu_Latn": rows([0.0, 0.0])})  # fmt: skip
+    _run(store, args, [_unit("t", "deu_Latn", 0.5)], samples={"deu_Latn": rows([1.0, 0.0])})
+    with store.connect() as con:
+        row = con.execute(
+            "SELECT language, n_aligned, both_correct, either_correct, consistency"
+            " FROM model_consistency"
+        ).fetchall()
+    assert row == [("deu_Latn", 2, 1, 2, 0.5)]

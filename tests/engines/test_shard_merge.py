@@ -27,7 +27,7 @@ def _units(db: Path) -> dict[str, list[tuple]]:
         out: dict[str, list[tuple]] = {}
         for (name,) in con.execute("SELECT DISTINCT task_name FROM scores").fetchall():
             scores = con.execute(
-                "SELECT metric, value, ci_low, ci_high, n, n_errors FROM scores"
+                "SELECT metric, value, ci_low, ci_high, n, n_errors FROM unit_scores"
                 " WHERE task_name = ? ORDER BY metric", [name],
             ).fetchall()  # fmt: skip
             samples = con.execute(

@@ -99,7 +99,7 @@ def test_a_multi_metric_task_shows_one_metric_at_a_time_following_its_direction(
     assert len(units) == 6 and set(units.metric) == {"chrF++"}  # one row per unit, both directions
     with __import__("duckdb").connect(str(mt_env), read_only=True) as con:
         worst = con.execute(
-            "SELECT language FROM scores WHERE metric = 'TER' AND task = 'ntrex128_chat_en-x'"
+            "SELECT language FROM unit_scores WHERE metric = 'TER' AND task = 'ntrex128_chat_en-x'"
             " ORDER BY value DESC LIMIT 1"
         ).fetchone()[0]
     assert table["worst_language"].tolist() == [worst]  # the HIGHEST TER is the worst
