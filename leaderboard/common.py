@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pandas as pd
 import streamlit as st
 
 from xbench import languages, settings
@@ -132,3 +133,10 @@ def language_label(code: str) -> str:
 
 def empty_state(message: str) -> None:
     st.info(message)
+
+
+def coverage(n: Any, of: Any) -> str:
+    """ "9/11": a result over 9 of the task's 11 languages ("9" when the total is not known)."""
+    if of is None or pd.isna(of):
+        return f"{int(n)}"
+    return f"{int(n)}/{int(of)}"

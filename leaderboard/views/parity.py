@@ -64,11 +64,14 @@ def render() -> None:
         return
     st.caption(NOTE)
     st.altair_chart(measures_chart(parity))
+    parity = parity.assign(languages=[common.coverage(n, of) for n, of in
+                                      zip(parity.languages, parity.task_languages, strict=True)])  # fmt: skip
     st.dataframe(
         parity[
             [
                 "model",
                 "languages",
+                "settings",
                 "mean",
                 "worst_language",
                 "worst",

@@ -75,7 +75,7 @@ def test_choices_round_trip_through_the_url(app_env):
 def test_smollm2_all_zero_run_has_no_ratio_but_still_renders(app_env):
     at = open_page(benchmark="mgsm", task="mgsm_direct")
     row = at.dataframe[0].value.iloc[0]
-    assert row.model == "smollm2-135m" and row.gap == 0 and row.languages == 2
+    assert row.model == "smollm2-135m" and row.gap == 0 and row.languages == "2/11"  # coverage
     assert row[["min_max_ratio", "cv", "gini"]].isna().all()  # undefined when every score is 0
 
 
