@@ -10,11 +10,11 @@ Importing xbench is cheap: torch, transformers and lm_eval load only when a run 
 from __future__ import annotations
 
 from .models.base import BuildContext, ModelKind, ModelSpec
-from .spec import CorpusScore, DataError, Item, LoadContext, Metric, Scored, TaskSpec
+from .spec import Answered, CorpusScore, DataError, Item, LoadContext, Metric, Scored, TaskSpec
 
 __version__ = "0.1.0"
 __all__ = [
-    "BuildContext", "CorpusScore", "DataError", "Item", "LoadContext", "Metric", "ModelKind", "ModelSpec",
+    "Answered", "BuildContext", "CorpusScore", "DataError", "Item", "LoadContext", "Metric", "ModelKind", "ModelSpec",
     "Scored", "TaskSpec", "compare", "export", "report", "results", "run", "runs", "tasks",
     "__version__",
 ]  # fmt: skip

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from . import __version__, metrics, models, plugins, settings
 from .errors import RunFailed, XbenchError, cause
 from .plugins import PluginError
-from .spec import DataError, Item, LoadContext, Scored, TaskSpec
+from .spec import Answered, DataError, Item, LoadContext, Scored, TaskSpec
 from .store import SampleRow, Store, UnitScore
 
 if TYPE_CHECKING:
@@ -363,7 +363,7 @@ def _score(
 
     by_key = {item.item_key: item for item in items}
     expected = expected_output_language(spec)
-    rows, checks, scored_samples = [], [], []
+    rows, checks, scored_samples, for_corpus = [], [], [], []
     for gen in generations:
         item = by_key[gen.item_key]
         if gen.error is not None or not isinstance(gen.response, str):
@@ -382,6 +382,7 @@ def _score(
                                   response_chars=full_length))  # fmt: skip
             continue
         scored_samples.append(scored)
+        for_corpus.append(Answered(item, response, scored))
         check = fidelity.fidelity(response, expected)
         checks.append(check)
         rows.append(
@@ -420,15 +421,13 @@ def _score(
         units.append(replace(unit, metric=name, value=mean, ci_low=lo, ci_high=hi,
                              value_strict=None, ci_low_strict=None, ci_high_strict=None,
                              primary_metric=primary == name))  # fmt: skip
-    # Corpus metrics over the answered (item, response) pairs, with their signatures.
+    # Corpus metrics over the answered samples as scored above (never scored again), with
+    # their signatures and CIs from --bootstrap-resamples.
     if spec.corpus_metrics is not None:
-        pairs = [
-            (by_key[r.item_key], r.response)
-            for r in rows
-            if r.response is not None and r.error is None
-        ]
         try:
-            corpus_scores = spec.corpus_metrics(pairs) if pairs else {}
+            corpus_scores = (
+                spec.corpus_metrics(for_corpus, resamples=resamples) if for_corpus else {}
+            )
         except (Exception, SystemExit) as exc:
             raise PluginError(
                 f"plugin {plugin}: the corpus metrics of {spec.name} failed: {cause(exc)}; "

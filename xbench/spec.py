@@ -7,7 +7,7 @@ data plus three small callables, so a plugin needs nothing from xbench but this 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -45,6 +45,19 @@ class Scored:
     # How the scorer read the response, when it did more than take it as it is (e.g. a chat
     # preamble it stripped: 'stripped preamble "Here is the translation:"'). Stored with the sample.
     note: str | None = None
+    # What the scorer read that the task's corpus metrics need (parsed calls, labels), so no
+    # response is parsed twice. Handed to `corpus_metrics` with the sample; never stored.
+    details: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
+class Answered:
+    """One scored sample of a unit, as `TaskSpec.corpus_metrics` receives it: the item, the
+    response, and what `TaskSpec.score` made of it (computed once, by the runner)."""
+
+    item: Item
+    response: str
+    scored: Scored
 
 
 SCOPES = ("sample", "corpus")
@@ -121,9 +134,11 @@ class TaskSpec:
     # The metric the leaderboard and the parity/transfer views lead with: `metric` by default,
     # or one of `Scored.metrics` / `corpus_metrics` (MT: corpus chrF++).
     primary_metric: str | None = None
-    # Corpus-level metrics over the unit's answered (item, response) pairs, by name; stored as
-    # further per task-language scores with their signatures. None: the task has none.
-    corpus_metrics: Callable[[Sequence[tuple[Item, str]]], Mapping[str, CorpusScore]] | None = None
+    # Corpus-level metrics over the unit's answered samples, by name; stored as further
+    # per task-language scores with their signatures. Called as
+    # `corpus_metrics(answered, resamples=N)`: N is `--bootstrap-resamples`, for CIs drawn with
+    # `xbench.stats.bootstrap_estimates` / `bootstrap_interval`. None: the task has none.
+    corpus_metrics: Callable[..., Mapping[str, CorpusScore]] | None = None
     # Tool (function) schemas of an item, for function-calling tasks. With --apply-chat-template
     # and a chat template that takes tools, they ALSO travel through the template; which way
     # was used is stored with the unit (`tools_via`: "chat_template" or "prompt").
@@ -143,6 +158,12 @@ class TaskSpec:
             if metric.name == name:
                 return metric
         return Metric(name)
+
+    def answered(self, pairs: Iterable[tuple[Item, str]]) -> list[Answered]:
+        """(item, response) pairs scored with this task's scorer, unscorable ones left out:
+        what the runner hands to `corpus_metrics` (for a plugin's own tests)."""
+        out = [Answered(item, response, self.score(response, item)) for item, response in pairs]
+        return [a for a in out if a.scored.error is None]
 
     @property
     def name(self) -> str:

@@ -26,7 +26,7 @@ from . import data, scoring
 from .prompts import LANGUAGES, TOOLS_IN_PROMPT, reference_response, render_prompt, tool_schemas
 
 BENCHMARK = "function_calling"
-VERSION = "1"  # bump whenever prompts, parsing or data handling change
+VERSION = "2"  # bump whenever prompts, parsing or data handling change (2: call-metric CIs)
 MAX_GEN_TOKS = 512  # Tucan-Eval's max_new_tokens
 
 

@@ -35,14 +35,13 @@ from __future__ import annotations
 import functools
 import json
 import math
-import random
 import re
 import unicodedata
 from collections.abc import Collection, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from xbench.spec import CorpusScore, Item, Scored
+from xbench.spec import Answered, CorpusScore, Item, Scored
 
 from .parsing import CALLS, MALFORMED, Call, Parsed, parse_calls
 
@@ -349,10 +348,11 @@ def score_response(response: str, item: Item, *, rules: str, cyrillic: bool = Fa
     parsed = _parse(response, rules)
     expected = item.fields["expected"]
     calls = parsed.calls
+    matched = None
     if rules == "tucan":
         outcome = outcome_tucan(parsed.kind, calls, expected, cyrillic=cyrillic)
     else:
-        outcome, _ = outcome_bfcl(
+        outcome, matched = outcome_bfcl(
             parsed.kind, calls, expected, _required(item), _schemas(item), cyrillic=cyrillic
         )
     metrics = {"parse_rate": 0.0 if parsed.kind == MALFORMED else 1.0}
@@ -369,7 +369,13 @@ def score_response(response: str, item: Item, *, rules: str, cyrillic: bool = Fa
         separators=(",", ":"),
         default=str,
     )
-    return Scored(extracted=extracted, score=1.0 if outcome == CORRECT else 0.0, metrics=metrics)
+    counts = _call_counts(parsed, expected, outcome, matched, rules=rules, cyrillic=cyrillic)
+    return Scored(
+        extracted=extracted,
+        score=1.0 if outcome == CORRECT else 0.0,
+        metrics=metrics,
+        details={"calls": counts},  # (made, expected, matched) for call precision and recall
+    )
 
 
 def _parse(response: str, rules: str) -> Parsed:
@@ -403,61 +409,62 @@ RESAMPLES = 1000
 def call_counts(
     response: str, item: Item, *, rules: str, cyrillic: bool = False
 ) -> tuple[int, int, int]:
-    """(calls made, calls expected, calls made that pair with an expected call) for one item.
-    TUCAN counts its first call only; "any call" items expect one call, satisfied by any."""
-    parsed = _parse(response, rules)
-    expected = item.fields["expected"]
+    """(calls made, calls expected, calls made that pair with an expected call) for one item,
+    as `score_response` records it in `Scored.details["calls"]`."""
+    return score_response(response, item, rules=rules, cyrillic=cyrillic).details["calls"]
+
+
+def _call_counts(
+    parsed: Parsed, expected: Mapping[str, Any], outcome: str, matched: int | None, *,
+    rules: str, cyrillic: bool,
+) -> tuple[int, int, int]:  # fmt: skip
+    """The counts from what scoring already read. TUCAN counts its first call only; "any
+    call" items expect one call, satisfied by any."""
     calls = parsed.calls if parsed.kind == CALLS else ()
     if rules == "tucan":
         calls = calls[:1]
-    wanted = {EXPECT_NO_CALL: 0, EXPECT_ANY_CALL: 1}.get(expected["kind"], len(expected["calls"]))
+    wanted = {EXPECT_NO_CALL: 0, EXPECT_ANY_CALL: 1}.get(expected["kind"])
+    if wanted is None:
+        wanted = len(expected["calls"])
     if not calls or wanted == 0:
         return len(calls), wanted, 0
     if expected["kind"] == EXPECT_ANY_CALL:
         return len(calls), 1, 1
     if rules == "tucan":
+        if len(calls) == len(parsed.calls):  # the call the outcome was judged on
+            return len(calls), wanted, int(outcome == CORRECT)
         good = outcome_tucan(parsed.kind, calls, expected, cyrillic=cyrillic) == CORRECT
         return len(calls), wanted, int(good)
-    _, matched = outcome_bfcl(
-        parsed.kind, calls, expected, _required(item), _schemas(item), cyrillic=cyrillic
-    )
+    assert matched is not None  # BFCL's outcome pairs the calls
     return len(calls), wanted, matched
 
 
 def corpus_metrics(
-    pairs: Sequence[tuple[Item, str]], *, rules: str, cyrillic: bool = False
-) -> dict[str, CorpusScore]:
+    answered: Sequence[Answered], *, rules: str, cyrillic: bool = False,
+    resamples: int = RESAMPLES,
+) -> dict[str, CorpusScore]:  # fmt: skip
     """Micro-averaged call precision (matched / made) and recall (matched / expected) over the
-    unit, with a percentile bootstrap CI over items (1000 resamples, seed 0)."""
-    counts = [
-        call_counts(response, item, rules=rules, cyrillic=cyrillic) for item, response in pairs
-    ]
+    unit, with a percentile bootstrap CI over items (`xbench.stats.bootstrap_interval`, seed 0)."""
+    import numpy as np
+
+    from xbench.stats import bootstrap_interval
+
+    counts = np.asarray([a.scored.details["calls"] for a in answered], dtype=float).reshape(-1, 3)
     out = {}
-    for name, denominator in (("call_precision", 0), ("call_recall", 1)):
-        pairs_nd = [(c[2], c[denominator]) for c in counts]
-        value = _ratio(pairs_nd)
-        if value is None:
+    for name, column in (("call_precision", 0), ("call_recall", 1)):
+        matched, denominator = counts[:, 2], counts[:, column]
+        if denominator.sum() == 0:
             continue  # e.g. recall on irrelevance: nothing was expected
-        low, high = _bootstrap(pairs_nd)
-        signature = f"{name}|micro|rules:{rules}|bootstrap:{RESAMPLES},seed:0"
-        out[name] = CorpusScore(value=value, signature=signature, ci_low=low, ci_high=high)
+        value = float(matched.sum() / denominator.sum())
+
+        def ratio(idx: Any, matched: Any = matched, denominator: Any = denominator) -> Any:
+            below = denominator[idx].sum(axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return np.where(below > 0, matched[idx].sum(axis=1) / below, np.nan)
+
+        ci = bootstrap_interval(ratio, len(counts), resamples=resamples, seed=0)
+        signature = f"{name}|micro|rules:{rules}|bootstrap:{resamples},seed:0"
+        out[name] = CorpusScore(
+            value=value, signature=signature, ci_low=ci and ci[0], ci_high=ci and ci[1]
+        )
     return out
-
-
-def _ratio(pairs: Sequence[tuple[int, int]]) -> float | None:
-    denominator = sum(d for _, d in pairs)
-    return sum(n for n, _ in pairs) / denominator if denominator else None
-
-
-def _bootstrap(pairs: Sequence[tuple[int, int]]) -> tuple[float | None, float | None]:
-    if len(pairs) < 2:
-        return None, None
-    rng = random.Random(0)
-    values = sorted(
-        v
-        for v in (_ratio(rng.choices(pairs, k=len(pairs))) for _ in range(RESAMPLES))
-        if v is not None
-    )
-    if not values:
-        return None, None
-    return values[int(0.025 * (len(values) - 1))], values[int(0.975 * (len(values) - 1))]

@@ -24,7 +24,7 @@ from .prompts import PROMPT_LANGUAGES, reference_response, render_prompt, stop_s
 from .scoring import corpus_metrics, score_response
 
 BENCHMARK = "jiraibench"
-VERSION = "1"  # bump whenever prompts, parsing, metrics or data handling change
+VERSION = "2"  # bump whenever prompts, parsing, metrics or data handling change
 CONTENT_LANGUAGES = ("zh", "ja")
 MAX_GEN_TOKS = 64  # three short lines
 

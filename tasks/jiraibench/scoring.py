@@ -23,8 +23,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
+from typing import Any
 
-from xbench.spec import CorpusScore, Item, Scored
+from xbench.spec import Answered, CorpusScore, Item, Scored
 
 from .prompts import CATEGORIES, PROMPT_LANGUAGES
 
@@ -112,6 +113,7 @@ def score_response(response: str, item: Item) -> Scored:
         extracted=format_gold(labels),
         score=sum(correct) / len(CATEGORIES),
         metrics={"exact_match": float(all(correct))},
+        details={"labels": labels},  # for the corpus macro-F1, so no response is read twice
     )
 
 
@@ -149,34 +151,42 @@ def _bootstrap_macro_f1(gold: Sequence[int], predicted: Sequence[int], indices: 
     return total / np.maximum(present, 1)
 
 
-def corpus_metrics(pairs: Sequence[tuple[Item, str]]) -> dict[str, CorpusScore]:
-    """`macro_f1_<category>` for each category and their mean `macro_f1`, over the pairs whose
-    response holds all three labels, with percentile bootstrap 95% intervals (items resampled)."""
+def corpus_metrics(
+    answered: Sequence[Answered], *, resamples: int = BOOTSTRAP_RESAMPLES
+) -> dict[str, CorpusScore]:
+    """`macro_f1_<category>` for each category and their mean `macro_f1`, over the answered
+    samples (each holds all three labels, as `score_response` read them), with percentile
+    bootstrap 95% intervals (items resampled; `xbench.stats.bootstrap_interval`)."""
     import numpy as np
 
-    parsed = [(item.fields["labels"], parse_labels(response)) for item, response in pairs]
-    rows = [(gold, labels) for gold, labels in parsed if len(labels) == len(CATEGORIES)]
+    from xbench.stats import bootstrap_interval
+
+    rows = [(a.item.fields["labels"], a.scored.details["labels"]) for a in answered]
     if not rows:
         return {}
     signature = (
         f"macro-F1 over labels in gold or prediction|n={len(rows)}|"
-        f"bootstrap={BOOTSTRAP_RESAMPLES}|seed={BOOTSTRAP_SEED}|percentile 95%"
+        f"bootstrap={resamples}|seed={BOOTSTRAP_SEED}|percentile 95%"
     )
-    rng = np.random.default_rng(BOOTSTRAP_SEED)
-    indices = rng.integers(0, len(rows), size=(BOOTSTRAP_RESAMPLES, len(rows)))
+    gold = {c: np.asarray([g[c] for g, _ in rows]) for c in CATEGORIES}
+    predicted = {c: np.asarray([p[c] for _, p in rows]) for c in CATEGORIES}
+
+    def per_category(category: str) -> Any:
+        return lambda idx: _bootstrap_macro_f1(gold[category], predicted[category], idx)
+
+    def overall(idx: Any) -> Any:
+        return np.mean([per_category(c)(idx) for c in CATEGORIES], axis=0)
+
     result: dict[str, CorpusScore] = {}
-    resampled = []
     for category in CATEGORIES:
-        gold = [g[category] for g, _ in rows]
-        predicted = [p[category] for _, p in rows]
-        samples = _bootstrap_macro_f1(gold, predicted, indices)
-        resampled.append(samples)
-        low, high = np.percentile(samples, [2.5, 97.5])
-        result[f"macro_f1_{category}"] = CorpusScore(
-            macro_f1(gold, predicted), signature, float(low), float(high)
+        ci = bootstrap_interval(
+            per_category(category), len(rows), resamples=resamples, seed=BOOTSTRAP_SEED
         )
-    overall = np.mean(resampled, axis=0)
-    low, high = np.percentile(overall, [2.5, 97.5])
+        result[f"macro_f1_{category}"] = CorpusScore(
+            macro_f1(list(gold[category]), list(predicted[category])), signature,
+            *(ci or (None, None)),
+        )  # fmt: skip
+    ci = bootstrap_interval(overall, len(rows), resamples=resamples, seed=BOOTSTRAP_SEED)
     value = sum(result[f"macro_f1_{c}"].value for c in CATEGORIES) / len(CATEGORIES)
-    result["macro_f1"] = CorpusScore(value, signature, float(low), float(high))
+    result["macro_f1"] = CorpusScore(value, signature, *(ci or (None, None)))
     return result

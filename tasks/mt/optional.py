@@ -71,22 +71,22 @@ def check() -> None:
         METRICS[name][0]()
 
 
-def _spbleu(pairs: Sequence[tuple[Item, str]], hypotheses: Sequence[str]) -> CorpusScore:
+def _spbleu(items: Sequence[Item], hypotheses: Sequence[str]) -> CorpusScore:
     from sacrebleu.metrics import BLEU
 
     metric = BLEU(tokenize="flores200")
-    score = metric.corpus_score(list(hypotheses), [[item.gold.strip() for item, _ in pairs]])
+    score = metric.corpus_score(list(hypotheses), [[item.gold.strip() for item in items]])
     return CorpusScore(value=float(score.score), signature=metric.get_signature().format())
 
 
-def _comet(pairs: Sequence[tuple[Item, str]], hypotheses: Sequence[str]) -> CorpusScore:
+def _comet(items: Sequence[Item], hypotheses: Sequence[str]) -> CorpusScore:
     from comet import load_from_checkpoint
 
     checkpoint = os.environ[COMET_ENV]
     model = load_from_checkpoint(checkpoint)
     data = [
         {"src": item.question, "mt": hyp, "ref": item.gold}
-        for (item, _), hyp in zip(pairs, hypotheses, strict=True)
+        for item, hyp in zip(items, hypotheses, strict=True)
     ]
     output = model.predict(data, batch_size=16, gpus=0, progress_bar=False)
     return CorpusScore(
@@ -100,6 +100,6 @@ METRICS: Mapping[str, tuple[Callable[[], None], Callable[..., CorpusScore]]] = {
 }
 
 
-def compute(pairs: Sequence[tuple[Item, str]], hypotheses: Sequence[str]) -> dict[str, CorpusScore]:
+def compute(items: Sequence[Item], hypotheses: Sequence[str]) -> dict[str, CorpusScore]:
     """The requested optional metrics; `check()` has already run when the units loaded."""
-    return {name: METRICS[name][1](pairs, hypotheses) for name in requested()}
+    return {name: METRICS[name][1](items, hypotheses) for name in requested()}

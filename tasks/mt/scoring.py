@@ -27,10 +27,10 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from xbench.spec import CorpusScore, Item, Metric, Scored
+from xbench.spec import Answered, CorpusScore, Item, Metric, Scored
 
 from . import optional
-from .prompts import extract_translation, read_translation
+from .prompts import read_translation
 
 SENTENCE_METRIC = "chrf++_sentence"
 PRIMARY_METRIC = "chrF++"  # corpus chrF++ leads on the leaderboard
@@ -94,19 +94,23 @@ SACREBLEU_SEED = 12345  # sacrebleu's default (SACREBLEU_SEED)
 def _bootstrap_ci(
     metric: Any, hypotheses: Sequence[str], references: Sequence[Sequence[str]], resamples: int
 ) -> tuple[float, float] | None:
-    """sacrebleu's `--confidence` interval, mean -/+ half-width, computed the way sacrebleu
-    resamples (same generator, seed, float32 statistics) but averaged in float64, so small and
-    very poor units do not crash. Records the bootstrap in the metric's signature, as
-    sacrebleu does. None when it still cannot be computed."""
+    """sacrebleu's `--confidence` interval, mean -/+ half-width, over the same resamples as
+    sacrebleu draws (xbench.stats.bootstrap_estimates with sacrebleu's seed gives its stream;
+    float32 statistics) but averaged in float64, so small and very poor units do not crash.
+    Records the bootstrap in the metric's signature, as sacrebleu does. None when it still
+    cannot be computed."""
     import numpy as np
 
+    from xbench.stats import bootstrap_estimates
+
     try:
-        stats = metric._extract_corpus_statistics(hypotheses, references)
-        rng = np.random.default_rng(SACREBLEU_SEED)
-        indices = rng.choice(len(stats), size=(resamples, len(stats)), replace=True)
-        stats_np = np.array(stats, dtype="float32")
+        stats = np.array(metric._extract_corpus_statistics(hypotheses, references), dtype="float32")
+
+        def corpus_scores(indices: Any) -> Any:
+            return [float(metric._compute_score_from_stats(s.sum(0)).score) for s in stats[indices]]
+
         scores = np.sort(
-            [float(metric._compute_score_from_stats(s.sum(0)).score) for s in stats_np[indices]]
+            bootstrap_estimates(corpus_scores, len(stats), resamples=resamples, seed=SACREBLEU_SEED)
         )
     except (ArithmeticError, TypeError, ValueError):
         return None
@@ -134,23 +138,24 @@ def score_response(response: str, item: Item, *, target: str) -> Scored:
 
 
 def corpus_metrics(
-    pairs: Sequence[tuple[Item, str]], *, target: str, resamples: int = BOOTSTRAP_RESAMPLES
+    answered: Sequence[Answered], *, target: str, resamples: int = BOOTSTRAP_RESAMPLES
 ) -> Mapping[str, CorpusScore]:
-    """Corpus chrF++, BLEU and TER of the unit's answered (item, response) pairs."""
-    if not pairs:
+    """Corpus chrF++, BLEU and TER of the unit's answered samples, on the translations
+    `score_response` read out of the responses (`Scored.extracted`)."""
+    if not answered:
         return {}
-    hypotheses = [extract_translation(response, target) for _, response in pairs]
-    references = [[item.gold.strip() for item, _ in pairs]]
+    hypotheses = [a.scored.extracted or "" for a in answered]
+    references = [[a.item.gold.strip() for a in answered]]
     out = {}
     for metric_name in CORPUS_METRICS:
         metric = _metric(metric_name, target)
         score = metric.corpus_score(hypotheses, references)
-        ci = _bootstrap_ci(metric, hypotheses, references, resamples) if len(pairs) > 1 else None
+        ci = _bootstrap_ci(metric, hypotheses, references, resamples) if len(answered) > 1 else None
         out[metric_name] = CorpusScore(
             value=float(score.score),
             signature=metric.get_signature().format(),
             ci_low=None if ci is None else ci[0],
             ci_high=None if ci is None else ci[1],
         )
-    out.update(optional.compute(pairs, hypotheses))
+    out.update(optional.compute([a.item for a in answered], hypotheses))
     return out

@@ -166,3 +166,37 @@ def test_tools_go_through_a_template_that_takes_them(shared_data):
         names = ",".join(f["name"] for f in item.fields["functions"])
         assert gen.prompt.startswith(f"<tools:{names}><user>")  # the stored prompt is what was sent
         assert spec.render(item, 0) in gen.prompt  # and the tools are also in the prompt text
+
+
+def test_each_response_is_scored_once_and_corpus_metrics_get_the_scored_samples():
+    """The scorer runs once per response; corpus metrics receive those Scored objects (with
+    the scorer's details) and --bootstrap-resamples, and never see an unscorable sample."""
+    from xbench.bridge import Generation
+    from xbench.runner import _score
+
+    scored_keys, corpus_calls = [], []
+
+    def score(response, item):
+        scored_keys.append(item.item_key)
+        if response == "?":
+            return xbench.Scored(None, 0.0, error="no answer")
+        return xbench.Scored(response, 1.0, details={"words": len(response.split())})
+
+    def corpus(answered, *, resamples):
+        corpus_calls.append((resamples, [a.item.item_key for a in answered]))
+        words = sum(a.scored.details["words"] for a in answered)
+        return {"words": xbench.CorpusScore(float(words), signature="words|v1")}
+
+    spec = xbench.TaskSpec(
+        benchmark="b", task="t", language="eng_Latn", prompt_language="eng_Latn",
+        partition="original", version="1", source="inline", load=lambda ctx: [],
+        render=lambda item, k: item.question, score=score, corpus_metrics=corpus,
+    )  # fmt: skip
+    items = [xbench.Item(str(i), "q", "g") for i in range(3)]
+    responses = ["two words", "?", "three more words"]
+    generations = [Generation(str(i), "q", r, None) for i, r in enumerate(responses)]
+    units, rows = _score(spec, items, generations, 0.0, resamples=77)
+    assert scored_keys == ["0", "1", "2"]  # once each
+    assert corpus_calls == [(77, ["0", "2"])]
+    assert {u.metric: u.value for u in units} == {"accuracy": 1.0, "words": 5.0}
+    assert [r.error for r in rows] == [None, "no answer", None]

@@ -411,3 +411,25 @@ def test_resampling_parameters_are_checked() -> None:
 def test_consistency_rejects_nan() -> None:
     with pytest.raises(ValueError, match="q1"):
         stats.consistency({"q1": float("nan")}, {"q1": 1.0})
+
+
+def test_one_bootstrap_helper_gives_every_interval():
+    """bootstrap_ci is bootstrap_interval of the mean; the helper draws sacrebleu's stream
+    (default_rng(seed).choice), and refuses to make up an interval from one item."""
+    import numpy as np
+
+    from xbench import stats
+
+    values = np.array([0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.0])
+    mean, low, high = stats.bootstrap_ci(values, resamples=500, seed=3)
+    assert (low, high) == stats.bootstrap_interval(
+        lambda idx: values[idx].mean(axis=1), values.size, resamples=500, seed=3
+    )
+    drawn = []
+    stats.bootstrap_estimates(
+        lambda idx: drawn.append(idx) or idx[:, 0], 7, resamples=4, seed=12345
+    )
+    assert (drawn[0] == np.random.default_rng(12345).choice(7, size=(4, 7), replace=True)).all()
+    assert stats.bootstrap_interval(lambda idx: idx[:, 0] * 1.0, 1, resamples=10) is None
+    undefined = stats.bootstrap_interval(lambda idx: np.full(len(idx), np.nan), 5, resamples=10)
+    assert undefined is None

@@ -74,7 +74,7 @@ def test_registry_has_the_benchmark_once():
 @pytest.mark.parametrize("name", sorted(SPECS))
 def test_variant_fields(name):
     s = SPECS[name]
-    assert s.benchmark == "function_calling" and s.version == "1" and s.max_fewshot == 0
+    assert s.benchmark == "function_calling" and s.version == "2" and s.max_fewshot == 0
     assert "tools: in prompt" in s.description and "tools: in prompt" in s.source
     assert s.metric == "accuracy" and s.corpus_metrics is not None
     if s.language == "arb_Arab":
@@ -139,12 +139,14 @@ def test_call_precision_and_recall():
         (item(two), "[f(x=1), f(x=3), f(x=9)]"),  # 3 made, 2 expected, 1 right
         (item(two), "[f(x=2), f(x=1)]"),  # 2 made, 2 expected, 2 right
     ]
-    scores = s.corpus_metrics(pairs)
+    scores = s.corpus_metrics(s.answered(pairs), resamples=1000)
     assert scores["call_precision"].value == pytest.approx(3 / 5)
     assert scores["call_recall"].value == pytest.approx(3 / 4)
     assert "bootstrap" in scores["call_precision"].signature
     irrelevant = [(item({"kind": "no_call", "calls": []}), "text")]
-    assert s.corpus_metrics(irrelevant) == {}  # nothing made, nothing expected
+    assert (
+        s.corpus_metrics(s.answered(irrelevant), resamples=1000) == {}
+    )  # nothing made, nothing expected
 
 
 def test_value_normalisation_keeps_every_script():

@@ -114,7 +114,7 @@ def test_registers_six_variants():
 @pytest.mark.parametrize("name", sorted(SPECS))
 def test_variant_fields(name):
     s = SPECS[name]
-    assert s.benchmark == "jiraibench" and s.family == "jiraibench" and s.version == "1"
+    assert s.benchmark == "jiraibench" and s.family == "jiraibench" and s.version == "2"
     assert s.partition == "original" and s.origin_language is None
     prompt = {"zh": "zho_Hans", "ja": "jpn_Jpan", "en": "eng_Latn"}[s.task.split("_")[1]]
     assert s.prompt_language == prompt
@@ -187,7 +187,7 @@ def test_corpus_metrics_per_category_and_overall():
     answers = [(0, 0, 0), (1, 0, 2), (0, 2, 0), (1, 1, 0)]
     pairs = [(item(g), en.reference_response(item(a))) for g, a in zip(golds, answers, strict=True)]
     pairs.append((item((0, 0, 0)), "no labels here"))  # skipped: not a label
-    result = corpus_metrics(pairs)
+    result = corpus_metrics(en.answered(pairs))  # the unscorable response is left out
     assert set(result) == {"macro_f1", *(f"macro_f1_{c}" for c in CATEGORIES)}
     for index, category in enumerate(CATEGORIES):
         expected = macro_f1([g[index] for g in golds], [a[index] for a in answers])
@@ -197,7 +197,7 @@ def test_corpus_metrics_per_category_and_overall():
     for score in result.values():
         assert score.ci_low <= score.value <= score.ci_high
         assert "n=4" in score.signature and "bootstrap=1000" in score.signature
-    assert corpus_metrics([(item((0, 0, 0)), "nothing")]) == {}
+    assert corpus_metrics(en.answered([(item((0, 0, 0)), "nothing")])) == {}
 
 
 # --- loading the three formats ------------------------------------------------------------

@@ -24,7 +24,7 @@ import pytest
 
 import xbench
 from tests.helpers import assert_golden
-from xbench.spec import DataError, Item, LoadContext, TaskSpec
+from xbench.spec import Answered, DataError, Item, LoadContext, TaskSpec
 from xbench_tasks import mt
 from xbench_tasks.mt import data, languages, prompts, scoring
 
@@ -358,7 +358,7 @@ def test_extraction_case(case):
 def test_bleu_tokenizer_follows_the_target(target, tokenizer):
     assert scoring.bleu_tokenizer(target) == tokenizer
     item = Item(item_key="0", question="x", gold=SENTENCES.get(target, "ทดสอบ ภาษา"))
-    scores = scoring.corpus_metrics([(item, item.gold)], target=target)
+    scores = scoring.corpus_metrics(_answered([(item, item.gold)], target), target=target)
     # MeCab tokenizers name their version: tok:ja-mecab-0.996-IPA
     assert re.search(rf"\|tok:{tokenizer}[|-]", scores["BLEU"].signature)
     assert set(scores) == {"chrF++", "BLEU", "TER"}
@@ -374,13 +374,23 @@ def test_sentence_chrf_is_sacrebleus():
     assert scored.extracted == hypothesis and scored.score == pytest.approx(expected)
 
 
+def _answered(pairs, target):
+    """(item, response) pairs as the runner hands them to corpus metrics: scored once."""
+    return [
+        Answered(item, response, scoring.score_response(response, item, target=target))
+        for item, response in pairs
+    ]
+
+
 def test_corpus_metrics_have_signatures_and_cis():
     items = [
         Item(item_key=str(i), question="x", gold=f"Das Haus Nummer {i} ist rot.") for i in range(20)
     ]
     pairs = [(item, item.gold if i % 2 else "Ein Haus.") for i, item in enumerate(items)]
-    scores = scoring.corpus_metrics(pairs, target="deu_Latn")
+    scores = scoring.corpus_metrics(_answered(pairs, "deu_Latn"), target="deu_Latn")
     assert scores["chrF++"].signature.startswith("nrefs:1|bs:1000|seed:12345|")
+    fewer = scoring.corpus_metrics(_answered(pairs, "deu_Latn"), target="deu_Latn", resamples=200)
+    assert fewer["chrF++"].signature.startswith("nrefs:1|bs:200|")  # --bootstrap-resamples
     assert "nw:2" in scores["chrF++"].signature and "tok:13a" in scores["BLEU"].signature
     for score in scores.values():
         assert score.ci_low is not None and score.ci_low <= score.ci_high
@@ -390,12 +400,12 @@ def test_corpus_metrics_have_signatures_and_cis():
 def test_cjk_ter_is_segmented_and_says_so():
     item = Item(item_key="0", question="x", gold="今日は良い天気でした")
     pairs = [(item, "今日は良い天気です"), (item, "今日は良い天気でした")]
-    ter = scoring.corpus_metrics(pairs, target="jpn_Jpan")["TER"]
+    ter = scoring.corpus_metrics(_answered(pairs, "jpn_Jpan"), target="jpn_Jpan")["TER"]
     assert "norm:yes|" in ter.signature and "asian:yes|" in ter.signature
     # Unsegmented (asian support without normalisation), the wrong sentence is one token
     # wrong of one: TER 50. Segmented, one edit over 16 reference tokens.
     assert ter.value == pytest.approx(100 * 1 / 16)
-    german = scoring.corpus_metrics([(item, "x")], target="deu_Latn")["TER"]
+    german = scoring.corpus_metrics(_answered([(item, "x")], "deu_Latn"), target="deu_Latn")["TER"]
     assert "norm:no|" in german.signature and "asian:no|" in german.signature
 
 
@@ -422,7 +432,9 @@ def test_poor_units_never_crash_and_values_equal_the_cli(tmp_path, case):
         references = [f"sentence number {i} about the red house" for i in range(300)]
         hypotheses = ["red" if i % 2 else "" for i in range(300)]  # almost no overlap
     items = [Item(item_key=str(i), question="x", gold=r) for i, r in enumerate(references)]
-    scores = scoring.corpus_metrics(list(zip(items, hypotheses, strict=True)), target="deu_Latn")
+    scores = scoring.corpus_metrics(
+        _answered(zip(items, hypotheses, strict=True), "deu_Latn"), target="deu_Latn"
+    )
     cli = _cli_with_confidence(tmp_path, hypotheses, references)
     assert cli.returncode == 0, cli.stderr[-500:]
     values = {e["name"].replace("chrF2++", "chrF++"): e["score"] for e in json.loads(cli.stdout)}

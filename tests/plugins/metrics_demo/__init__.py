@@ -15,9 +15,9 @@ def _overlap(response: str, gold: str) -> float:
     return len(said & wanted) / len(wanted)
 
 
-def _corpus(pairs):
-    said = sum(len(response.split()) for _, response in pairs)
-    wanted = sum(len(item.gold.split()) for item, _ in pairs)
+def _corpus(answered, resamples):
+    said = sum(len(a.response.split()) for a in answered)
+    wanted = sum(len(a.item.gold.split()) for a in answered)
     return {"length_ratio": CorpusScore(value=said / wanted, signature="length_ratio|words|v1")}
 
 
