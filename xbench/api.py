@@ -70,12 +70,14 @@ def results(run_id: str | None = None, *, db: str | Path | None = None) -> list[
 
 
 def tasks(
-    *, benchmark: str | None = None, plugin_paths: Sequence[str | Path] = ()
-) -> list[TaskRecord]:
+    *, benchmark: str | None = None, plugin_paths: Sequence[str | Path] = (),
+    task_args: Sequence[str] = (),
+) -> list[TaskRecord]:  # fmt: skip
     from .plugins import load_registry
 
     specs = sorted(
-        load_registry(plugin_paths).specs.values(), key=lambda s: (s.benchmark, s.task, s.language)
+        load_registry(plugin_paths, task_args).specs.values(),
+        key=lambda s: (s.benchmark, s.task, s.language),
     )
     return [
         TaskRecord(

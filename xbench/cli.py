@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="wrap prompts in the model's chat template")  # fmt: skip
     p.add_argument("--data-dir", help="local data copies (default: $XBENCH_DATA_DIR, else the hub)")
     p.add_argument("--plugin-path", action="append", default=[], help="folder of task plugins")
+    p.add_argument("--task-arg", action="append", default=[], metavar="PLUGIN.OPTION=VALUE",
+                   help="a plugin option, e.g. mt.pairs=deu_Latn-fra_Latn (repeatable)")  # fmt: skip
     p.add_argument(
         "--bootstrap-resamples", type=int, default=1000, help="resamples for the 95%% CIs (seeded)"
     )
@@ -78,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("tasks", help="list every task variant")
     p.add_argument("--plugin-path", action="append", default=[], help="folder of task plugins")
+    p.add_argument("--task-arg", action="append", default=[], metavar="PLUGIN.OPTION=VALUE",
+                   help="a plugin option, e.g. mt.pairs=deu_Latn-fra_Latn (repeatable)")  # fmt: skip
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--db", help="accepted like every command's; listing tasks reads no store")
 
@@ -174,8 +178,8 @@ def _cmd_run(a: argparse.Namespace) -> int:
         model=a.model, tasks=a.tasks, languages=a.languages, limit=a.limit,
         num_fewshot=a.num_fewshot, batch_size=batch, max_gen_toks=a.max_gen_toks,
         apply_chat_template=a.apply_chat_template, db=a.db, data_dir=a.data_dir,
-        plugin_paths=a.plugin_path, bootstrap_resamples=a.bootstrap_resamples,
-        model_name=a.model_name, system_prompt=a.system_prompt, temperature=a.temperature,
+        plugin_paths=a.plugin_path, task_args=a.task_arg,
+        bootstrap_resamples=a.bootstrap_resamples, model_name=a.model_name, system_prompt=a.system_prompt, temperature=a.temperature,
         top_p=a.top_p, seed=a.seed, shard=a.shard,
     )  # fmt: skip
     print(f"run {result.run_id}{' (resumed)' if result.resumed else ''} -> {result.db}")
@@ -213,7 +217,8 @@ def _cmd_tasks(a: argparse.Namespace) -> int:
     from .plugins import load_registry
 
     specs = sorted(
-        load_registry(a.plugin_path).specs.values(), key=lambda s: (s.benchmark, s.task, s.language)
+        load_registry(a.plugin_path, a.task_arg).specs.values(),
+        key=lambda s: (s.benchmark, s.task, s.language),
     )
     rows = [
         {"variant": s.name, "benchmark": s.benchmark, "language": s.language,

@@ -17,18 +17,19 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 import sys
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from importlib.metadata import entry_points
 from pathlib import Path
-from types import ModuleType
+from types import MappingProxyType, ModuleType
 
 from . import languages
 from .errors import XbenchError, cause
 from .models import ModelKind, ModelSpec
 from .models import resolve as resolve_model
-from .spec import PARTITIONS, SCOPES, Metric, TaskSpec
+from .spec import PARTITIONS, SCOPES, DataError, LoadContext, Metric, PluginContext, TaskSpec
 
 ENTRY_POINT_GROUP = "xbench"
 
@@ -45,6 +46,11 @@ class Registry:
     origin: dict[str, str] = field(default_factory=dict)  # variant name -> plugin that gave it
     models: dict[str, ModelKind] = field(default_factory=dict)  # model kinds by name
     model_origin: dict[str, str] = field(default_factory=dict)
+    # Each variant's plugin options (--task-arg), handed to its loader in LoadContext.options.
+    options: dict[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def load_context(self, variant: str, base: LoadContext) -> LoadContext:
+        return replace(base, options=self.options.get(variant, {}))
 
     def register_model_from(self, plugin: str) -> Callable[[ModelKind], None]:
         def register(kind: ModelKind) -> None:
@@ -201,7 +207,35 @@ def _check_new(thing: object, cls: type, what: str, known: dict[str, str], plugi
         )
 
 
-def _call_register(module: ModuleType, plugin: str, registry: Registry) -> None:
+def parse_task_args(values: Iterable[str]) -> dict[str, dict[str, str]]:
+    """["mt.pairs=deu_Latn-fra_Latn"] -> {"mt": {"pairs": "deu_Latn-fra_Latn"}}."""
+    out: dict[str, dict[str, str]] = {}
+    for raw in values:
+        key, sep, value = raw.partition("=")
+        plugin, dot, name = key.strip().partition(".")
+        if not sep or not dot or not plugin or not name:
+            raise XbenchError(
+                f"--task-arg {raw!r} must look like <plugin>.<option>=<value>, "
+                "e.g. mt.pairs=deu_Latn-fra_Latn"
+            )
+        if name in out.setdefault(plugin, {}):
+            raise XbenchError(f"--task-arg {plugin}.{name} is given twice; give it once")
+        out[plugin][name] = value.strip()
+    return out
+
+
+def _takes_context(hook: Callable[..., object]) -> bool:
+    try:
+        parameters = inspect.signature(hook).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in parameters)
+
+
+def _call_register(
+    module: ModuleType, plugin: str, registry: Registry, context: PluginContext | None = None
+) -> None:
     hooks = [
         (name, hook, register)
         for name, register in (
@@ -216,11 +250,18 @@ def _call_register(module: ModuleType, plugin: str, registry: Registry) -> None:
             "register_models(register); add one that calls register(TaskSpec(...)) or "
             "register(ModelKind(...))"
         )
+    context = context or PluginContext(plugin)
     for name, hook, register in hooks:
+        before = set(registry.specs)
         try:
-            hook(register)
+            if _takes_context(hook):
+                hook(register, context)
+            else:
+                hook(register)
         except XbenchError:
             raise
+        except DataError as exc:  # e.g. a bad --task-arg value: its message says what to do
+            raise XbenchError(f"plugin {plugin.split(' ')[0]}: {exc}") from None
         except (
             Exception,
             SystemExit,
@@ -228,6 +269,8 @@ def _call_register(module: ModuleType, plugin: str, registry: Registry) -> None:
             raise PluginError(
                 f"plugin {plugin} failed in {name}: {cause(exc)}; fix or remove the plugin"
             ) from None
+        for variant in set(registry.specs) - before:
+            registry.options[variant] = MappingProxyType(dict(context.options))
 
 
 def _import_file(path: Path) -> ModuleType:
@@ -257,10 +300,23 @@ def _plugin_files(folder: Path) -> Iterable[Path]:
             yield path
 
 
-def load_registry(plugin_paths: Sequence[str | Path] = ()) -> Registry:
-    """Load every installed plugin, then those in `plugin_paths`. Import errors surface with
-    their real cause (never as a later "task not found")."""
+def load_registry(
+    plugin_paths: Sequence[str | Path] = (),
+    task_args: Iterable[str] = (),
+    *,
+    cache_dir: Path | None = None,
+) -> Registry:
+    """Load every installed plugin, then those in `plugin_paths`, each with its own
+    `task_args` options (`mt.pairs=...`). Import errors surface with their real cause (never
+    as a later "task not found"); an option no plugin takes is an error."""
+    wanted = parse_task_args(task_args)
     registry = Registry()
+    contexts: dict[str, PluginContext] = {}
+
+    def context(namespace: str, plugin: str) -> PluginContext:
+        contexts[namespace] = PluginContext(plugin, wanted.get(namespace, {}), cache_dir)
+        return contexts[namespace]
+
     for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
         plugin = f"{ep.name} ({ep.value})"
         try:
@@ -269,7 +325,7 @@ def load_registry(plugin_paths: Sequence[str | Path] = ()) -> Registry:
             raise PluginError(
                 f"plugin {plugin} failed to import: {cause(exc)}; fix or uninstall it"
             ) from None
-        _call_register(module, plugin, registry)
+        _call_register(module, plugin, registry, context(ep.name, plugin))
     for folder in plugin_paths:
         for path in _plugin_files(Path(folder)):
             try:
@@ -278,5 +334,23 @@ def load_registry(plugin_paths: Sequence[str | Path] = ()) -> Registry:
                 raise
             except (Exception, SystemExit) as exc:
                 raise PluginError(f"plugin {path} failed to import: {cause(exc)}") from None
-            _call_register(module, str(path), registry)
+            _call_register(module, str(path), registry, context(path.stem, str(path)))
+    _check_task_args(wanted, contexts)
     return registry
+
+
+def _check_task_args(wanted: dict[str, dict[str, str]], contexts: dict[str, PluginContext]) -> None:
+    for namespace, options in wanted.items():
+        if namespace not in contexts:
+            raise XbenchError(
+                f"--task-arg {namespace}.{next(iter(options))}: no plugin is named {namespace!r}; "
+                f"plugins: {', '.join(sorted(contexts))}"
+            )
+        ctx = contexts[namespace]
+        unknown = sorted(set(options) - ctx.asked)
+        if unknown:
+            has = ", ".join(sorted(ctx.asked)) or "none"
+            raise XbenchError(
+                f"--task-arg {namespace}.{unknown[0]}: plugin {namespace} has no option "
+                f"{unknown[0]!r}; its options: {has}"
+            )

@@ -56,6 +56,7 @@ def run(
     db: str | Path | None = None,
     data_dir: str | Path | None = None,
     plugin_paths: Sequence[str | Path] = (),
+    task_args: Sequence[str] = (),
     bootstrap_resamples: int = metrics.DEFAULT_RESAMPLES,
     progress: bool = True,
     model_name: str | None = None,
@@ -80,7 +81,7 @@ def run(
         apply_chat_template=apply_chat_template, max_gen_toks=max_gen_toks,
     )  # fmt: skip
     shard_of = parse_shard(shard)
-    registry = plugins.load_registry(plugin_paths)
+    registry = plugins.load_registry(plugin_paths, task_args, cache_dir=settings.cache_dir())
     model_spec = registry.resolve_model(model)
     kind = registry.models[model_spec.kind]
     name = _model_name(model_name, kind.display_name(model_spec))
@@ -109,16 +110,20 @@ def run(
     db_path = settings.db_path(db)
     if db_path.exists():  # a newer, damaged or locked store says so before data loads
         Store(db_path)
-    context = LoadContext(data_dir=settings.data_dir(data_dir))
+    context = LoadContext(data_dir=settings.data_dir(data_dir), cache_dir=settings.cache_dir())
     settings.go_offline_unless(context.data_dir is None or kind.needs_hub(model_spec))
-    items = {spec.name: _load(spec, context, limit, plugin=origin[spec.name]) for spec in specs}
+    items = {
+        spec.name: _load(spec, registry.load_context(spec.name, context), limit,
+                         plugin=origin[spec.name])
+        for spec in specs
+    }  # fmt: skip
 
     args = {
         "model": model, "model_name": name, "tasks": [s.name for s in specs], "limit": limit,
         "num_fewshot": num_fewshot, "max_gen_toks": max_gen_toks,
         "apply_chat_template": apply_chat_template,
         "data_dir": str(context.data_dir) if context.data_dir else None,
-        "generation": asdict(generation),
+        "generation": asdict(generation), "task_args": sorted(task_args),
     }  # fmt: skip
     versions = {s.name: s.version for s in specs}
     # Shards of one command share a merge key: `xbench merge` joins them into one run.

@@ -91,9 +91,31 @@ class CorpusScore:
 @dataclass(frozen=True)
 class LoadContext:
     """What a loader may use. `data_dir` is `--data-dir` / `XBENCH_DATA_DIR`, laid out as the
-    data cards describe; None means "load the public source (hub / release file)"."""
+    data cards describe; None means "load the public source (hub / release file)". `cache_dir`
+    is where downloads may be kept (`--cache-dir` / `XBENCH_CACHE_DIR`); `options` are the
+    plugin's own `--task-arg` options (see PluginContext)."""
 
     data_dir: Path | None = None
+    cache_dir: Path | None = None
+    options: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass
+class PluginContext:
+    """What `register_tasks(register, context)` may use (a one-argument `register_tasks`
+    gets none): the plugin's options, given as `--task-arg <plugin>.<name>=<value>` (e.g.
+    `mt.pairs=deu_Latn-fra_Latn`; `<plugin>` is the entry-point name, or the file or folder
+    name of a `--plugin-path` plugin), and xbench's cache folder. An option given that the
+    plugin never asks for with `option()` is an error naming the options it has."""
+
+    plugin: str
+    options: Mapping[str, str] = field(default_factory=dict)
+    cache_dir: Path | None = None
+    asked: set[str] = field(default_factory=set)
+
+    def option(self, name: str, default: str | None = None) -> str | None:
+        self.asked.add(name)
+        return self.options.get(name, default)
 
 
 class DataError(Exception):

@@ -10,20 +10,21 @@ per-language views line up; `source_language` / `target_language` say the direct
 variants of one set and style share the family `<set>_<style>`, so `direction_asymmetry`
 pairs en->X with X->en.
 
-Extra pairs (X -> Y, neither English): set `XBENCH_MT_PAIRS="deu_Latn-fra_Latn,jpn_Jpan-kor_Hang"`
-before running (both sets, both styles), or call `pair_specs` from a plugin file of your own.
-More FLORES+ languages: `XBENCH_MT_FLORES_LANGUAGES="glg_Latn,ast_Latn"` (FLORES+ config names).
+Options (`--task-arg mt.<option>=<value>`, also for `xbench tasks`):
+  pairs=deu_Latn-fra_Latn,jpn_Jpan-kor_Hang   extra X -> Y pairs, neither English (both sets and
+                                               styles); or call `pair_specs` from a plugin
+  flores_languages=glg_Latn,ast_Latn          more FLORES+ languages (FLORES+ config names)
+  extra_metrics=spBLEU,COMET, comet_model=PATH optional metrics (see optional.py)
 """
 
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable, Iterable
 
-from xbench.spec import TaskSpec
+from xbench.spec import DataError, PluginContext, TaskSpec
 
-from . import data, languages
+from . import data, languages, optional
 from .languages import ENGLISH, FLORES_DEFAULT, NTREX
 from .prompts import STYLES, Style, reference_response, render, stop_sequences
 from .scoring import METRICS, PRIMARY_METRIC, SENTENCE_METRIC, corpus_metrics, score_response
@@ -31,31 +32,38 @@ from .scoring import METRICS, PRIMARY_METRIC, SENTENCE_METRIC, corpus_metrics, s
 BENCHMARK = "mt"
 VERSION = "1"  # bump whenever prompts, parsing, metrics or data handling change
 MAX_GEN_TOKS = 256
-PAIRS_ENV = "XBENCH_MT_PAIRS"
-FLORES_ENV = "XBENCH_MT_FLORES_LANGUAGES"
 
 
-def register_tasks(register: Callable[[TaskSpec], None]) -> None:
+def register_tasks(register: Callable[[TaskSpec], None], context: PluginContext) -> None:
     """en->X and X->en for every language of both test sets, both prompt styles, plus the
-    X->Y pairs named in XBENCH_MT_PAIRS."""
-    for spec in build_specs():
+    X->Y pairs of the `pairs` option."""
+    extra = optional.Extra.parse(context.option("extra_metrics"), context.option("comet_model"))
+    for spec in build_specs(
+        pairs=context.option("pairs", "") or "",
+        flores_languages=context.option("flores_languages", "") or "",
+        extra=extra,
+    ):
         register(spec)
 
 
-def build_specs() -> list[TaskSpec]:
+def build_specs(
+    *, pairs: str = "", flores_languages: str = "", extra: optional.Extra | None = None
+) -> list[TaskSpec]:
+    extra = extra or optional.Extra()
+    sets = language_sets(flores_languages)
     specs = []
-    for test_set, codes in language_sets().items():
+    for test_set, codes in sets.items():
         for style in STYLES:
             for code in codes:
-                specs.append(_spec(test_set, style, ENGLISH, code))
-                specs.append(_spec(test_set, style, code, ENGLISH))
-    specs.extend(pair_specs(parse_pairs(os.environ.get(PAIRS_ENV, ""))))
+                specs.append(_spec(test_set, style, ENGLISH, code, extra))
+                specs.append(_spec(test_set, style, code, ENGLISH, extra))
+    specs.extend(pair_specs(parse_pairs(pairs), sets, extra))
     return specs
 
 
-def language_sets() -> dict[str, tuple[str, ...]]:
+def language_sets(flores_languages: str = "") -> dict[str, tuple[str, ...]]:
     """Test set -> its non-English languages (xbench codes)."""
-    flores = tuple(dict.fromkeys((*FLORES_DEFAULT, *_codes(os.environ.get(FLORES_ENV, "")))))
+    flores = tuple(dict.fromkeys((*FLORES_DEFAULT, *_codes(flores_languages))))
     ntrex = tuple(language.code for language in NTREX.values())
     return {
         "ntrex128": ntrex,
@@ -69,13 +77,15 @@ def parse_pairs(value: str) -> list[tuple[str, str]]:
     for raw in _codes(value):
         source, sep, target = raw.partition("-")
         if not sep or not source or not target or source == target:
-            raise ValueError(f"{PAIRS_ENV}: {raw!r} is not a pair like deu_Latn-fra_Latn")
+            raise DataError(f"--task-arg mt.pairs: {raw!r} is not a pair like deu_Latn-fra_Latn")
         pairs.append((source, target))
     return pairs
 
 
 def pair_specs(
-    pairs: Iterable[tuple[str, str]], sets: dict[str, tuple[str, ...]] | None = None
+    pairs: Iterable[tuple[str, str]],
+    sets: dict[str, tuple[str, ...]] | None = None,
+    extra: optional.Extra | None = None,
 ) -> list[TaskSpec]:
     """Variants for source -> target pairs without English, in every test set and style that
     has both languages. A pair that no test set has raises (at registration)."""
@@ -83,11 +93,15 @@ def pair_specs(
     specs = []
     for source, target in pairs:
         if ENGLISH in (source, target):
-            raise ValueError(f"{source}-{target}: English pairs are registered already")
+            raise DataError(f"mt.pairs: {source}-{target}: English pairs are registered already")
         found = [name for name, codes in sets.items() if {source, target} <= set(codes)]
         if not found:
-            raise ValueError(f"no MT test set has both {source} and {target}")
-        specs.extend(_spec(name, style, source, target) for name in found for style in STYLES)
+            raise DataError(f"mt.pairs: no MT test set has both {source} and {target}")
+        specs.extend(
+            _spec(name, style, source, target, extra or optional.Extra())
+            for name in found
+            for style in STYLES
+        )
     return specs
 
 
@@ -101,13 +115,15 @@ def task_name(test_set: str, style: Style, source: str, target: str) -> str:
     return f"{test_set}_{style.key}_{direction}"
 
 
-def _spec(test_set: str, style: Style, source: str, target: str) -> TaskSpec:
+def _spec(test_set: str, style: Style, source: str, target: str, extra: optional.Extra) -> TaskSpec:
     if test_set == "ntrex128":
-        load = functools.partial(data.load_ntrex, source=source, target=target)
+        load = functools.partial(data.load_ntrex, source=source, target=target, extra=extra)
         where = f"github:{data.NTREX_REPO}@{data.NTREX_COMMIT[:7]} (or <data-dir>/ntrex128/)"
     else:
         split = test_set.removeprefix("flores_plus_")
-        load = functools.partial(data.load_flores, split=split, source=source, target=target)
+        load = functools.partial(
+            data.load_flores, split=split, source=source, target=target, extra=extra
+        )
         where = f"hub:{data.FLORES_HUB_ID} {split} (or <data-dir>/flores_plus/{split}/)"
     return TaskSpec(
         benchmark=BENCHMARK,
@@ -130,7 +146,7 @@ def _spec(test_set: str, style: Style, source: str, target: str) -> TaskSpec:
         metric=SENTENCE_METRIC,
         primary_metric=PRIMARY_METRIC,
         metrics=METRICS,
-        corpus_metrics=functools.partial(corpus_metrics, target=target),
+        corpus_metrics=functools.partial(corpus_metrics, target=target, extra=extra),
         reference_response=functools.partial(reference_response, style=style),
         description=(
             f"{languages.name(source)} -> {languages.name(target)} on {test_set}: "

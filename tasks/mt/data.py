@@ -19,7 +19,6 @@ An item is one segment: `question` = the source sentence, `gold` = the reference
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from types import MappingProxyType
@@ -85,17 +84,29 @@ def ntrex_file(code: str) -> str:
     return f"newstest2019-ref.{NTREX_OF[code]}.txt"
 
 
-def load_ntrex(ctx: LoadContext, *, source: str, target: str) -> Sequence[Item]:
-    """Items of the direction source -> target (xbench codes), from `ctx.data_dir` or GitHub."""
-    optional.check()  # optional metrics that cannot run here stop the run before any model loads
-    folder = Path(ctx.data_dir) / "ntrex128" if ctx.data_dir is not None else None
-    return _load_ntrex(folder, source, target)
+def load_ntrex(
+    ctx: LoadContext, *, source: str, target: str, extra: optional.Extra | None = None
+) -> Sequence[Item]:
+    """Items of the direction source -> target (xbench codes), from `ctx.data_dir` or GitHub
+    (kept in `ctx.cache_dir`)."""
+    if (
+        extra is not None
+    ):  # optional metrics that cannot run here stop the run before any model loads
+        extra.check()
+    if ctx.data_dir is not None:
+        return _load_ntrex(Path(ctx.data_dir) / "ntrex128", source, target)
+    return _load_ntrex(None, source, target, _cache_root(ctx))
 
 
 @functools.cache
-def _load_ntrex(folder: Path | None, source: str, target: str) -> tuple[Item, ...]:
+def _load_ntrex(
+    folder: Path | None, source: str, target: str, cache: Path | None = None
+) -> tuple[Item, ...]:
     if folder is None:
-        folder = _download_ntrex((ntrex_file(source), ntrex_file(target), "DOCUMENT_IDS.tsv"))
+        assert cache is not None
+        folder = _download_ntrex(
+            (ntrex_file(source), ntrex_file(target), "DOCUMENT_IDS.tsv"), cache
+        )
     src = _ntrex_lines(folder, source)
     tgt = _ntrex_lines(folder, target)
     ids_path = folder / "DOCUMENT_IDS.tsv"
@@ -108,20 +119,20 @@ def _ntrex_lines(folder: Path, code: str) -> tuple[str, ...]:
     return _read_lines(folder / ntrex_file(code), NTREX_CARD, NTREX_SEGMENTS)
 
 
-def _cache_root() -> Path:
-    if env := os.environ.get("XBENCH_CACHE_DIR"):
-        return Path(env)
-    import platformdirs
+def _cache_root(ctx: LoadContext) -> Path:
+    if ctx.cache_dir is not None:
+        return Path(ctx.cache_dir)
+    from xbench import settings
 
-    return Path(platformdirs.user_cache_dir("xbench"))
+    return settings.cache_dir()
 
 
-def _download_ntrex(names: Sequence[str]) -> Path:
+def _download_ntrex(names: Sequence[str], cache: Path) -> Path:
     """Fetch NTREX-128 files from GitHub at the pinned commit into the user cache (once)."""
     import urllib.error
     import urllib.request
 
-    folder = _cache_root() / "ntrex128" / NTREX_COMMIT
+    folder = cache / "ntrex128" / NTREX_COMMIT
     folder.mkdir(parents=True, exist_ok=True)
     for file_name in names:
         path = folder / file_name
@@ -145,8 +156,11 @@ def _download_ntrex(names: Sequence[str]) -> Path:
 # --- FLORES+ --------------------------------------------------------------------------------
 
 
-def load_flores(ctx: LoadContext, *, split: str, source: str, target: str) -> Sequence[Item]:
-    optional.check()
+def load_flores(
+    ctx: LoadContext, *, split: str, source: str, target: str, extra: optional.Extra | None = None
+) -> Sequence[Item]:
+    if extra is not None:
+        extra.check()
     folder = Path(ctx.data_dir) / "flores_plus" if ctx.data_dir is not None else None
     return _load_flores(folder, split, source, target)
 

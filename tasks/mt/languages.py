@@ -163,7 +163,7 @@ FLORES_CONFIG_OVERRIDES = {"zho_Hans": "cmn_Hans", "zho_Hant": "cmn_Hant"}
 
 # The FLORES+ languages registered by default: those of the 38-language NTREX copy that
 # ../shared/data holds (so the two test sets can be compared language by language). More:
-# XBENCH_MT_FLORES_LANGUAGES (see tasks/mt/__init__.py).
+# --task-arg mt.flores_languages (see tasks/mt/__init__.py).
 FLORES_DEFAULT = (
     "amh_Ethi", "arb_Arab", "ben_Beng", "bul_Cyrl", "ces_Latn", "deu_Latn", "eus_Latn",
     "pes_Arab", "fin_Latn", "fra_Latn", "hau_Latn", "heb_Hebr", "hin_Deva", "hun_Latn",

@@ -17,7 +17,7 @@
   All on sacrebleu's 0-100 scale; TER: lower is better.
 
 COMET and spBLEU need a model / sentencepiece file from the internet: optional, asked for with
-`XBENCH_MT_EXTRA_METRICS` (see optional.py); when unavailable the run stops with a one-line
+`--task-arg mt.extra_metrics=...` (see optional.py); when unavailable the run stops with a one-line
 error before any model loads, and no number is ever emitted for them.
 """
 
@@ -138,7 +138,11 @@ def score_response(response: str, item: Item, *, target: str) -> Scored:
 
 
 def corpus_metrics(
-    answered: Sequence[Answered], *, target: str, resamples: int = BOOTSTRAP_RESAMPLES
+    answered: Sequence[Answered],
+    *,
+    target: str,
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    extra: optional.Extra | None = None,
 ) -> Mapping[str, CorpusScore]:
     """Corpus chrF++, BLEU and TER of the unit's answered samples, on the translations
     `score_response` read out of the responses (`Scored.extracted`)."""
@@ -157,5 +161,6 @@ def corpus_metrics(
             ci_low=None if ci is None else ci[0],
             ci_high=None if ci is None else ci[1],
         )
-    out.update(optional.compute([a.item for a in answered], hypotheses))
+    if extra is not None:
+        out.update(extra.compute([a.item for a in answered], hypotheses))
     return out

@@ -126,3 +126,43 @@ def test_a_plugin_with_a_bad_language_code_fails_when_it_registers(field, code, 
     registry = Registry()
     with pytest.raises(PluginError, match=f"plugin p: task 'demo_qa' has {field} '{code}'.*{hint}"):
         registry.register_from("p")(dataclasses.replace(_spec(), **{field: code}))
+
+
+GREETER = """
+from xbench import Item, Scored, TaskSpec
+
+def register_tasks(register, context):
+    languages = (context.option("languages") or "eng_Latn").split(",")
+    context.option("name")  # declared here, read by the loader from its LoadContext
+    for language in languages:
+        register(TaskSpec(
+            benchmark="greet", task="greet", language=language, prompt_language=language,
+            partition="original", version="1", source="inline",
+            load=lambda ctx: [Item("0", ctx.options.get("name", "?"), ctx.options.get("name", "?"))],
+            render=lambda item, k: "Say " + item.question, score=lambda r, item: Scored(r, 1.0),
+        ))
+"""
+
+
+def test_plugin_options_are_arguments_that_reach_registration_and_loading(tmp_path):
+    import xbench
+
+    (tmp_path / "greeter.py").write_text(GREETER)
+    args = ["greeter.languages=eng_Latn,deu_Latn", "greeter.name=Ada"]
+    registry = load_registry([tmp_path], args)
+    assert sorted(n for n in registry.specs if n.startswith("greet.")) == [
+        "greet.deu_Latn",
+        "greet.eng_Latn",
+    ]
+    assert registry.load_context("greet.deu_Latn", xbench.LoadContext()).options["name"] == "Ada"
+    run = xbench.run(model="fake", tasks=["greet"], plugin_paths=[tmp_path], task_args=args,
+                     db=tmp_path / "x.duckdb", progress=False)  # fmt: skip
+    with __import__("duckdb").connect(str(run.db), read_only=True) as con:
+        prompts = con.execute("SELECT DISTINCT prompt FROM samples").fetchall()
+        stored = con.execute("SELECT args->'task_args' FROM runs").fetchone()[0]
+    assert prompts == [("Say Ada",)]
+    assert __import__("json").loads(stored) == sorted(args)  # part of the run's identity
+    with pytest.raises(
+        XbenchError, match="plugin greeter has no option 'nme'; its options: languages, name"
+    ):
+        load_registry([tmp_path], ["greeter.nme=Ada"])

@@ -104,9 +104,11 @@ def test_every_shared_ntrex_file_maps_to_a_registered_language(ntrex_dir):
         assert f"ntrex128_chat_en-x.{code}" in SPECS
 
 
-def test_pairs_on_request(monkeypatch):
-    monkeypatch.setenv(mt.PAIRS_ENV, "deu_Latn-fra_Latn, jpn_Jpan-kor_Hang")
-    specs = {s.name: s for s in mt.build_specs()}
+def test_pairs_on_request():
+    from xbench.plugins import load_registry
+
+    specs = load_registry(task_args=["mt.pairs=deu_Latn-fra_Latn, jpn_Jpan-kor_Hang"]).specs
+    specs = {name: s for name, s in specs.items() if s.benchmark == "mt"}
     s = specs["ntrex128_base_deu_Latn-x.fra_Latn"]
     assert (s.source_language, s.target_language, s.language) == (
         "deu_Latn",
@@ -120,12 +122,32 @@ def test_pairs_on_request(monkeypatch):
 
 @pytest.mark.parametrize("value", ["deu_Latn", "deu_Latn-", "deu_Latn-deu_Latn"])
 def test_bad_pairs_are_refused(value):
-    with pytest.raises(ValueError, match="not a pair"):
+    with pytest.raises(DataError, match="not a pair"):
         mt.parse_pairs(value)
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["mt.pair=deu_Latn-fra_Latn"],
+            "plugin mt has no option 'pair'; its options: comet_model, extra_metrics, flores_languages, pairs",
+        ),
+        (["mx.pairs=a-b"], "no plugin is named 'mx'; plugins: "),
+        (["mt.pairs"], "must look like <plugin>.<option>=<value>"),
+        (["mt.pairs=a-b", "mt.pairs=c-d"], "mt.pairs is given twice"),
+        (["mt.pairs=deu_Latn"], "plugin mt: --task-arg mt.pairs: 'deu_Latn' is not a pair"),
+    ],
+)
+def test_task_args_are_checked_with_one_line_errors(args, message):
+    from xbench.plugins import load_registry
+
+    with pytest.raises(xbench.errors.XbenchError, match=re.escape(message)):
+        load_registry(task_args=args)
+
+
 def test_unknown_pair_language_is_refused():
-    with pytest.raises(ValueError, match="no MT test set"):
+    with pytest.raises(DataError, match="no MT test set"):
         mt.pair_specs([("deu_Latn", "xxx_Latn")])
 
 
@@ -628,24 +650,20 @@ def test_unavailable_optional_metric_stops_the_run_before_the_model(
 ):
     from xbench_tasks.mt import optional
 
-    monkeypatch.setenv(optional.ENV, requested)
     monkeypatch.setenv(
         "SACREBLEU", str(tmp_path / "no-sacrebleu-models")
     )  # no tokenizer model here
     monkeypatch.setattr(optional, "spbleu_model_path", lambda: tmp_path / "missing.model")
-    monkeypatch.delenv(optional.COMET_ENV, raising=False)
     db = tmp_path / "x.duckdb"
     with pytest.raises(xbench.errors.XbenchError, match=re.escape(message)) as err:
         xbench.run(model="fake:fail_after=0", tasks=["ntrex128_chat_en-x"], languages=["de"],
-                   limit=2, data_dir=shared_data, db=db, progress=False)  # fmt: skip
+                   limit=2, data_dir=shared_data, db=db, progress=False,
+                   task_args=[f"mt.extra_metrics={requested}"])  # fmt: skip
     assert "\n" not in str(err.value)
     assert not db.exists()  # failed while loading: nothing stored, the model never ran
 
 
-def test_no_optional_metric_by_default(tmp_path, shared_data, monkeypatch):
-    from xbench_tasks.mt import optional
-
-    monkeypatch.delenv(optional.ENV, raising=False)
+def test_no_optional_metric_by_default(tmp_path, shared_data):
     result = xbench.run(model="fake:accuracy=1", tasks=["ntrex128_chat_en-x"], languages=["de"],
                         limit=2, data_dir=shared_data, db=tmp_path / "x.duckdb", progress=False)  # fmt: skip
     assert {s["metric"] for s in result.scores} == {"chrf++_sentence", "chrF++", "BLEU", "TER"}
