@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import inspect
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -29,7 +28,10 @@ from . import languages
 from .errors import XbenchError, cause
 from .models import ModelKind, ModelSpec
 from .models import resolve as resolve_model
-from .spec import PARTITIONS, SCOPES, DataError, LoadContext, Metric, PluginContext, TaskSpec
+from .spec import (
+    PARTITIONS, SCOPES, DataError, LoadContext, Metric, PluginContext, TaskSpec,
+    positional_parameters,
+)  # fmt: skip
 
 ENTRY_POINT_GROUP = "xbench"
 
@@ -224,15 +226,6 @@ def parse_task_args(values: Iterable[str]) -> dict[str, dict[str, str]]:
     return out
 
 
-def _takes_context(hook: Callable[..., object]) -> bool:
-    try:
-        parameters = inspect.signature(hook).parameters.values()
-    except (TypeError, ValueError):
-        return False
-    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    return len(positional) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in parameters)
-
-
 def _call_register(
     module: ModuleType, plugin: str, registry: Registry, context: PluginContext | None = None
 ) -> None:
@@ -254,7 +247,7 @@ def _call_register(
     for name, hook, register in hooks:
         before = set(registry.specs)
         try:
-            if _takes_context(hook):
+            if positional_parameters(hook) >= 2:
                 hook(register, context)
             else:
                 hook(register)

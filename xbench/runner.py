@@ -95,7 +95,7 @@ def run(
                 f"shard {shard} has no units: the tasks give only {len(every_unit)}; "
                 "use fewer shards"
             )
-    specs = [_guarded(s, registry.origin[s.name]) for s in selected]
+    specs = list(selected)
     # Coverage: a result on n languages is n of the languages its task has.
     coverage = Counter(s.task for s in registry.specs.values())
     origin = {s.name: registry.origin[s.name] for s in specs}
@@ -112,6 +112,9 @@ def run(
         Store(db_path)
     context = LoadContext(data_dir=settings.data_dir(data_dir), cache_dir=settings.cache_dir())
     settings.go_offline_unless(context.data_dir is None or kind.needs_hub(model_spec))
+    specs = [
+        _guarded(s, origin[s.name], registry.load_context(s.name, context)) for s in specs
+    ]
     items = {
         spec.name: _load(spec, registry.load_context(spec.name, context), limit,
                          plugin=origin[spec.name])
@@ -300,14 +303,14 @@ def check_arguments(
         )
 
 
-def _guarded(spec: TaskSpec, plugin: str) -> TaskSpec:
-    """The spec with its `render` checked: a prompt that is not text, or a render that
-    raises, stops the run with an error naming the plugin (lm-eval would fail obscurely)."""
-    render = spec.render
+def _guarded(spec: TaskSpec, plugin: str, context: LoadContext) -> TaskSpec:
+    """The spec with its `render` bound to the unit's context and checked: a prompt that is
+    not text, or a render that raises, stops the run with an error naming the plugin (lm-eval
+    would fail obscurely)."""
 
     def checked_render(item: Item, num_fewshot: int) -> str:
         try:
-            prompt = render(item, num_fewshot)
+            prompt = spec.prompt(item, num_fewshot, context)
         except Exception as exc:
             raise PluginError(
                 f"plugin {plugin}: render of {spec.name} failed on item {item.item_key!r}: "

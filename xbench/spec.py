@@ -134,7 +134,9 @@ class TaskSpec:
     version: str  # bump whenever prompts, parsing or data handling change
     source: str  # where the data comes from (hub id and/or local layout), for `xbench tasks`
     load: Callable[[LoadContext], Sequence[Item]]
-    render: Callable[[Item, int], str]  # (item, num_fewshot) -> the full prompt
+    # (item, num_fewshot) -> the full prompt; a render that takes a third argument also gets
+    # the unit's LoadContext (data dir, cache dir, options), e.g. to read few-shot exemplars.
+    render: Callable[..., str]
     score: Callable[[str, Item], Scored]  # (response, item) -> Scored
     until: tuple[str, ...] = ()  # stop sequences for generation
     max_gen_toks: int = 256
@@ -181,6 +183,12 @@ class TaskSpec:
                 return metric
         return Metric(name)
 
+    def prompt(self, item: Item, num_fewshot: int, context: LoadContext | None = None) -> str:
+        """The prompt for `item`, with the context when `render` takes one."""
+        if positional_parameters(self.render) >= 3:
+            return self.render(item, num_fewshot, context or LoadContext())
+        return self.render(item, num_fewshot)
+
     def answered(self, pairs: Iterable[tuple[Item, str]]) -> list[Answered]:
         """(item, response) pairs scored with this task's scorer, unscorable ones left out:
         what the runner hands to `corpus_metrics` (for a plugin's own tests)."""
@@ -191,3 +199,17 @@ class TaskSpec:
     def name(self) -> str:
         """The variant's unique name, e.g. `mgsm_native_cot.deu_Latn`."""
         return f"{self.task}.{self.language}"
+
+
+def positional_parameters(function: Callable[..., Any]) -> int:
+    """How many positional arguments `function` takes (a large number for *args); a plugin's
+    hook may take an optional context argument."""
+    import inspect
+
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return 0
+    if any(p.kind == p.VAR_POSITIONAL for p in parameters):
+        return 1 << 10
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in parameters)

@@ -4,8 +4,8 @@ Local layout (url-nlp, see data_cards/mgsm.md): `<data-dir>/mgsm/mgsm_<lang>.tsv
 `question<TAB>answer`) and `<data-dir>/mgsm/mgsm_exemplars.json`. Hub: `juletxara/mgsm`, one
 config per language, `test` (250 rows) and `train` (the 8 exemplars).
 
-`render` only gets the item, so each item carries where its exemplars come from in
-`fields["data_dir"]` (a directory, or None for the hub).
+`render` gets the unit's LoadContext, so exemplars come from the same source as the items
+(`ctx.data_dir`, or the hub when it is None).
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from .scoring import normalize_number
 
 HUB_ID = "juletxara/mgsm"
 CARD = "data_cards/mgsm.md"
-DATA_DIR_FIELD = "data_dir"
 _PLAIN_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 
 
@@ -37,11 +36,10 @@ def load_items(ctx: LoadContext, *, language: str) -> Sequence[Item]:
     return load_hub(HUB_ID, language)
 
 
-def exemplars_for(item: Item, language: str) -> Sequence[Exemplar]:
-    """The exemplars of `language` from the same source as `item` (loaded on first use)."""
-    data_dir = item.fields.get(DATA_DIR_FIELD)
-    if data_dir is not None:
-        return read_exemplars(Path(data_dir))[language]
+def exemplars_for(ctx: LoadContext, language: str) -> Sequence[Exemplar]:
+    """The exemplars of `language` from the unit's source (loaded on first use)."""
+    if ctx.data_dir is not None:
+        return read_exemplars(Path(ctx.data_dir))[language]
     return hub_exemplars(HUB_ID, language)
 
 
@@ -61,9 +59,8 @@ def load_local(data_dir: Path, language: str) -> tuple[Item, ...]:
     path = tsv_path(data_dir, language)
     if not path.is_file():
         raise DataError(f"MGSM data file not found: {path}; see {CARD} for how to get it")
-    fields = MappingProxyType({DATA_DIR_FIELD: str(data_dir)})
     return tuple(
-        Item(item_key=str(index), question=question, gold=gold, fields=fields)
+        Item(item_key=str(index), question=question, gold=gold)
         for index, (question, gold) in enumerate(_read_tsv(path))
     )
 
@@ -157,7 +154,6 @@ def item_from_hub_row(index: int, row: Mapping[str, Any]) -> Item:
         item_key=str(index),
         question=question,
         gold=str(number),
-        fields=MappingProxyType({DATA_DIR_FIELD: None}),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from xbench.spec import Item
+from xbench.spec import Item, LoadContext
 
 MAX_FEWSHOT = 8  # the paper's exemplars: 8 per language
 
@@ -291,12 +291,13 @@ EN_COT = Mode(
 )
 MODES = (DIRECT, NATIVE_COT, EN_COT)
 
-ExemplarSource = Callable[[Item, str], Sequence[Exemplar]]  # (item, language) -> exemplars
+ExemplarSource = Callable[[LoadContext, str], Sequence[Exemplar]]  # (context, language)
 
 
 def render_prompt(
     item: Item,
     num_fewshot: int,
+    context: LoadContext | None = None,
     *,
     mode: Mode,
     words: Words,
@@ -309,7 +310,7 @@ def render_prompt(
         )
     if num_fewshot == 0:
         return zero_shot_prompt(item.question, mode, words)
-    shots = exemplars(item, words.short)[:num_fewshot]
+    shots = exemplars(context or LoadContext(), words.short)[:num_fewshot]
     return few_shot_prompt(item.question, shots, mode, words)
 
 

@@ -169,10 +169,11 @@ def test_missing_exemplars_fail_only_when_few_shot(tmp_path):
     (tmp_path / "mgsm").mkdir()
     (tmp_path / "mgsm" / "mgsm_en.tsv").write_text("Two plus two?\t4\n", encoding="utf-8")
     s = spec("mgsm_native_cot", "eng_Latn")
-    (item,) = s.load(LoadContext(data_dir=tmp_path))
-    assert s.render(item, 0).endswith("\n\nTwo plus two?")
+    context = LoadContext(data_dir=tmp_path)
+    (item,) = s.load(context)
+    assert s.prompt(item, 0, context).endswith("\n\nTwo plus two?")
     with pytest.raises(DataError, match="mgsm_exemplars.json"):
-        s.render(item, 1)
+        s.prompt(item, 1, context)
 
 
 @pytest.mark.parametrize("k", [-1, 9])
@@ -244,12 +245,12 @@ def test_hub_layout_loads_items_and_exemplars(tmp_path, monkeypatch, hub_cache):
         ("0", "Two plus two?", "4"),
         ("1", "Ten minus one?", "9"),
     ]
-    prompt = s.render(items[0], 8)
+    prompt = s.prompt(items[0], 8)  # no data dir: exemplars from the hub
     assert prompt.startswith("Question: One plus one?\nStep-by-Step Answer: 1 + 1 = 2.")
     assert "\n\nQuestion: Two plus one?\nStep-by-Step Answer: 2 + 1 = 3." in prompt
     assert prompt.endswith("\n\nQuestion: Two plus two?\nStep-by-Step Answer:")
     direct = spec("mgsm_direct", "jpn_Jpan")
-    assert direct.render(items[0], 2).startswith("問題：One plus one?\n答え：2\n\n")
+    assert direct.prompt(items[0], 2).startswith("問題：One plus one?\n答え：2\n\n")
 
 
 def test_hub_failure_suggests_data_dir(tmp_path, hub_cache):
@@ -356,9 +357,10 @@ def golden_path(task: str, language: str, k: int) -> Path:
 @pytest.mark.parametrize(("task", "language", "k"), GOLDEN_CASES)
 def test_golden_prompt(own_data, task, language, k):
     s = spec(task, language)
-    (item,) = s.load(LoadContext(data_dir=own_data))
+    context = LoadContext(data_dir=own_data)
+    (item,) = s.load(context)
     assert (item.question, item.gold) == (QUESTIONS[SHORT_OF[language]], "5")
-    prompt = s.render(item, k)
+    prompt = s.prompt(item, k, context)
     path = golden_path(task, language, k)
     assert_golden(path, prompt)
 
@@ -393,17 +395,18 @@ def test_real_item_prompt_structure(shared_data, name):
     words = LANGUAGES[SHORT_OF[s.prompt_language]]
     tsv = (shared_data / "mgsm" / f"mgsm_{short}.tsv").read_text(encoding="utf-8")
     question = tsv.splitlines()[0].split("\t")[0]
-    item = s.load(LoadContext(data_dir=shared_data))[0]
+    context = LoadContext(data_dir=shared_data)
+    item = s.load(context)[0]
     assert item.question == question
 
-    zero_shot = s.render(item, 0)
+    zero_shot = s.prompt(item, 0, context)
     chain_of_thought = s.task != "mgsm_direct"
     instruction = words.cot_instruction if chain_of_thought else words.direct_instruction
     assert zero_shot.startswith(f"{instruction}\n\n")
     ending = question if chain_of_thought else f"{question}\n{words.answer_prefix.rstrip()}"
     assert zero_shot.endswith(f"\n\n{ending}")
 
-    two_shot = s.render(item, 2)
+    two_shot = s.prompt(item, 2, context)
     raw = json.loads((shared_data / "mgsm" / "mgsm_exemplars.json").read_text(encoding="utf-8"))
     first, second = raw["MGSM_EXEMPLARS"][words.short][:2]
     assert two_shot.startswith(f"{first['q']}\n")
