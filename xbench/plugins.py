@@ -29,7 +29,13 @@ from .errors import XbenchError, cause
 from .models import ModelKind, ModelSpec
 from .models import resolve as resolve_model
 from .spec import (
-    PARTITIONS, SCOPES, DataError, LoadContext, Metric, PluginContext, TaskSpec,
+    PARTITIONS,
+    SCOPES,
+    DataError,
+    LoadContext,
+    Metric,
+    PluginContext,
+    TaskSpec,
     positional_parameters,
 )  # fmt: skip
 

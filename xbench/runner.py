@@ -112,9 +112,7 @@ def run(
         Store(db_path)
     context = LoadContext(data_dir=settings.data_dir(data_dir), cache_dir=settings.cache_dir())
     settings.go_offline_unless(context.data_dir is None or kind.needs_hub(model_spec))
-    specs = [
-        _guarded(s, origin[s.name], registry.load_context(s.name, context)) for s in specs
-    ]
+    specs = [_guarded(s, origin[s.name], registry.load_context(s.name, context)) for s in specs]
     items = {
         spec.name: _load(spec, registry.load_context(spec.name, context), limit,
                          plugin=origin[spec.name])
