@@ -36,7 +36,7 @@ from .spec import (
     Metric,
     PluginContext,
     TaskSpec,
-    positional_parameters,
+    takes_context,
 )  # fmt: skip
 
 ENTRY_POINT_GROUP = "xbench"
@@ -253,7 +253,7 @@ def _call_register(
     for name, hook, register in hooks:
         before = set(registry.specs)
         try:
-            if positional_parameters(hook) >= 2:
+            if takes_context(hook, 2):
                 hook(register, context)
             else:
                 hook(register)

@@ -134,8 +134,8 @@ class TaskSpec:
     version: str  # bump whenever prompts, parsing or data handling change
     source: str  # where the data comes from (hub id and/or local layout), for `xbench tasks`
     load: Callable[[LoadContext], Sequence[Item]]
-    # (item, num_fewshot) -> the full prompt; a render that takes a third argument also gets
-    # the unit's LoadContext (data dir, cache dir, options), e.g. to read few-shot exemplars.
+    # (item, num_fewshot) -> the full prompt; a render with a third argument named `context`
+    # also gets the unit's LoadContext (data dir, cache dir, options), e.g. for exemplars.
     render: Callable[..., str]
     score: Callable[[str, Item], Scored]  # (response, item) -> Scored
     until: tuple[str, ...] = ()  # stop sequences for generation
@@ -185,7 +185,7 @@ class TaskSpec:
 
     def prompt(self, item: Item, num_fewshot: int, context: LoadContext | None = None) -> str:
         """The prompt for `item`, with the context when `render` takes one."""
-        if positional_parameters(self.render) >= 3:
+        if takes_context(self.render, 3):
             return self.render(item, num_fewshot, context or LoadContext())
         return self.render(item, num_fewshot)
 
@@ -201,15 +201,18 @@ class TaskSpec:
         return f"{self.task}.{self.language}"
 
 
-def positional_parameters(function: Callable[..., Any]) -> int:
-    """How many positional arguments `function` takes (a large number for *args); a plugin's
-    hook may take an optional context argument."""
+def takes_context(function: Callable[..., Any], position: int) -> bool:
+    """Whether a plugin's hook takes the optional context argument as its `position`-th
+    argument: a parameter named `context`, or that many required positional parameters (a
+    parameter with a default, `answer_word=...`, is the plugin's own)."""
     import inspect
 
     try:
-        parameters = inspect.signature(function).parameters.values()
+        parameters = list(inspect.signature(function).parameters.values())
     except (TypeError, ValueError):
-        return 0
-    if any(p.kind == p.VAR_POSITIONAL for p in parameters):
-        return 1 << 10
-    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in parameters)
+        return False
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if any(p.name == "context" for p in positional):
+        return True
+    required = [p for p in positional if p.default is p.empty]
+    return len(required) >= position or any(p.kind == p.VAR_POSITIONAL for p in parameters)

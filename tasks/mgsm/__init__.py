@@ -26,7 +26,7 @@ from .prompts import (
 from .scoring import score_response
 
 BENCHMARK = "mgsm"
-VERSION = "1"  # bump whenever prompts, parsing or data handling change
+VERSION = "2"  # bump whenever prompts, parsing or data handling change (2: xbench.phrases)
 
 
 def register_tasks(register: Callable[[TaskSpec], None]) -> None:

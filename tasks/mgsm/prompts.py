@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from xbench.phrases import phrases
 from xbench.spec import Item, LoadContext
 
 MAX_FEWSHOT = 8  # the paper's exemplars: 8 per language
@@ -22,11 +23,21 @@ class Words:
     short: str  # ISO 639-1, the url-nlp / hub config name
     question_prefix: str  # exemplar question prefix, with its trailing space if any
     cot_answer_prefix: str  # exemplar "Step-by-Step Answer:" prefix
-    answer_word: str  # simple-evals' answer prefix: the answer parser looks for it
     answer_prefix: str  # "<answer word>:" as written in this language (direct mode)
-    answer_phrases: tuple[str, ...]  # the exemplars' "The answer is N" lead-ins
     cot_instruction: str  # simple-evals' zero-shot instruction (quirks fixed, see below)
     direct_instruction: str  # ours: asks for the final integer only
+
+    @property
+    def answer_word(self) -> str:
+        """simple-evals' answer prefix: the answer parser looks for it (xbench.phrases)."""
+        word = phrases(self.short).answer
+        assert word is not None, self.short
+        return word
+
+    @property
+    def answer_phrases(self) -> tuple[str, ...]:
+        """The "The answer is N" lead-ins the parser accepts (xbench.phrases)."""
+        return phrases(self.short).answer_markers
 
 
 # The CoT instructions are simple-evals' LANG_TO_INSTRUCTIONS with these fixes:
@@ -49,9 +60,7 @@ LANGUAGES: dict[str, Words] = {
             short="bn",
             question_prefix="প্রশ্ন: ",
             cot_answer_prefix="ধাপে ধাপে উত্তর: ",
-            answer_word="উত্তর",
             answer_prefix="উত্তর: ",
-            answer_phrases=("উত্তর হল",),
             cot_instruction=(
                 "এই গণিতের সমস্যাটি সমাধান করুন। চূড়ান্ত উত্তর দেওয়ার আগে যুক্তিসম্পন্ন পদক্ষেপ"
                 ' প্রদান করুন। চূড়ান্ত উত্তরটি একক সংখ্যা হিসাবে "উত্তর:" এর পরে শেষ লাইনে দিন।'
@@ -67,9 +76,7 @@ LANGUAGES: dict[str, Words] = {
             short="de",
             question_prefix="Frage: ",
             cot_answer_prefix="Schritt-für-Schritt-Antwort: ",
-            answer_word="Antwort",
             answer_prefix="Antwort: ",
-            answer_phrases=("Die Antwort lautet", "Die Antwort ist"),
             cot_instruction=(
                 "Löse dieses Mathematikproblem. Gib die Schritte zur Begründung an, bevor du die"
                 ' endgültige Antwort in der letzten Zeile alleine im Format "Antwort:" gibst.'
@@ -85,9 +92,7 @@ LANGUAGES: dict[str, Words] = {
             short="en",
             question_prefix="Question: ",
             cot_answer_prefix="Step-by-Step Answer: ",
-            answer_word="Answer",
             answer_prefix="Answer: ",
-            answer_phrases=("The answer is",),
             cot_instruction=(
                 "Solve this math problem. Give the reasoning steps before giving the final"
                 ' answer on the last line by itself in the format of "Answer:". Do not add'
@@ -103,9 +108,7 @@ LANGUAGES: dict[str, Words] = {
             short="es",
             question_prefix="Pregunta: ",
             cot_answer_prefix="Respuesta paso a paso: ",
-            answer_word="Respuesta",
             answer_prefix="Respuesta: ",
-            answer_phrases=("La respuesta es",),
             cot_instruction=(
                 "Resuelve este problema matemático. Proporciona los pasos de razonamiento antes"
                 " de dar la respuesta final en la última línea por sí misma en el formato de"
@@ -122,9 +125,7 @@ LANGUAGES: dict[str, Words] = {
             short="fr",
             question_prefix="Question : ",
             cot_answer_prefix="Réponse étape par étape : ",
-            answer_word="Réponse",
             answer_prefix="Réponse : ",
-            answer_phrases=("La réponse est",),
             cot_instruction=(
                 "Résolvez ce problème de mathématiques. Donnez les étapes de raisonnement avant"
                 " de fournir la réponse finale sur la dernière ligne elle-même dans le format de"
@@ -140,9 +141,7 @@ LANGUAGES: dict[str, Words] = {
             short="ja",
             question_prefix="問題：",
             cot_answer_prefix="ステップごとの答え：",
-            answer_word="答え",
             answer_prefix="答え：",
-            answer_phrases=("答えは",),
             cot_instruction=(
                 "この数学の問題を解いてください。最終的な答えを出す前に、解答の推論過程を"
                 '記述してください。そして最後の行には "答え:" の形式で答えを記述し、その後には'
@@ -158,9 +157,7 @@ LANGUAGES: dict[str, Words] = {
             short="ru",
             question_prefix="Задача: ",
             cot_answer_prefix="Пошаговое решение: ",
-            answer_word="Ответ",
             answer_prefix="Ответ: ",
-            answer_phrases=("Ответ —",),
             cot_instruction=(
                 "Решите эту математическую задачу. Объясните шаги рассуждения перед тем, как"
                 " дать окончательный ответ в последней строке сам по себе в формате"
@@ -176,9 +173,7 @@ LANGUAGES: dict[str, Words] = {
             short="sw",
             question_prefix="Swali: ",
             cot_answer_prefix="Jibu la Hatua kwa Hatua: ",
-            answer_word="Jibu",
             answer_prefix="Jibu: ",
-            answer_phrases=("Jibu ni",),
             cot_instruction=(
                 "Suluhisha tatizo hili la hesabu. Toa hatua za mantiki kabla ya kutoa jibu la"
                 ' mwisho kwenye mstari wa mwisho peke yake katika muundo wa "Jibu:". Usiongeze'
@@ -194,9 +189,7 @@ LANGUAGES: dict[str, Words] = {
             short="te",
             question_prefix="ప్రశ్న: ",
             cot_answer_prefix="దశలవారీగా సమాధానం: ",
-            answer_word="సమాధానం",
-            answer_prefix="సమాధానం: ",
-            answer_phrases=(),  # the exemplars end "సమాధానం N.": the answer word itself
+            answer_prefix="సమాధానం: ",  # the exemplars end "సమాధానం N.": the answer word itself
             cot_instruction=(
                 "ఈ గణిత సమస్యను పరిష్కరించండి. చివరి సమాధానాన్ని ఇవ్వడానికి ముందు తర్కాత్మక"
                 " అడుగులను ఇవ్వండి. చివరి పంక్తిలో మాత్రమే 'సమాధానం:' అనే ఆకారంలో చివరి"
@@ -213,9 +206,7 @@ LANGUAGES: dict[str, Words] = {
             short="th",
             question_prefix="โจทย์: ",
             cot_answer_prefix="คำตอบทีละขั้นตอน: ",
-            answer_word="คำตอบ",
             answer_prefix="คำตอบ: ",
-            answer_phrases=("คำตอบคือ",),
             cot_instruction=(
                 "แก้ปัญหาคณิตศาสตร์นี้ ให้ขั้นตอนการใช้เหตุผลก่อนที่จะให้คำตอบสุดท้ายในบรรทัด"
                 'สุดท้ายโดยอยู่ในรูปแบบ "คำตอบ:" ไม่ควรเพิ่มอะไรนอกจากคำตอบที่เป็นจำนวนเต็มหลังจาก'
@@ -231,9 +222,7 @@ LANGUAGES: dict[str, Words] = {
             short="zh",
             question_prefix="问题：",
             cot_answer_prefix="逐步解答：",
-            answer_word="答案",
             answer_prefix="答案：",
-            answer_phrases=("答案是",),
             cot_instruction=(
                 "解决这个数学问题。在最后一行给出答案前，请提供推理步骤。最后一行应该以"
                 ' "答案：" 的形式独立给出答案。在 "答案：" 后不要添加除整数答案之外的任何内容。'

@@ -32,7 +32,7 @@ from .prompts import (
 from .scoring import score_response
 
 BENCHMARK = "multiloko"
-VERSION = "1"  # bump whenever prompts, parsing or data handling change
+VERSION = "2"  # bump whenever prompts, parsing or data handling change (2: xbench.phrases)
 KINDS = ("local", "to_en_human", "to_en_machine", "from_en_human", "from_en_machine")
 NORM2_SUFFIX = "_norm2"
 

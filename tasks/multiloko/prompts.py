@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from xbench.phrases import phrases
 from xbench.spec import Item
 
 MAX_FEWSHOT = 5  # upstream's fewshot_examples: 5 per language
@@ -38,45 +39,54 @@ TEMPLATES_FILE = Path(__file__).with_name("upstream_prompts.json")
 class Language:
     name: str  # upstream's directory / key name: "simplified_mandarin"
     code: str  # ISO 639-3 + script: "zho_Hans"
-    # The localized "The answer is": ours, written for xbench (not checked by native speakers,
-    # except en/it/de/fr/es/nl). Dutch and Urdu use the phrase their upstream template ends on.
-    answer_phrase: str
+
+    @property
+    def answer_phrase(self) -> str:
+        """The localized "The answer is", from the shared table (xbench.phrases). Dutch and
+        Urdu use the phrase their upstream template ends on."""
+        phrase = phrases(self.code).answer_is
+        assert phrase is not None, self.code
+        return phrase
+
+    @property
+    def answer_markers(self) -> tuple[str, ...]:
+        return phrases(self.code).answer_markers
 
 
 LANGUAGES: dict[str, Language] = {
     lang.name: lang
     for lang in (
-        Language("arabic", "arb_Arab", "الإجابة هي"),
-        Language("bengali", "ben_Beng", "উত্তর হল"),
-        Language("cantonese", "yue_Hant", "答案係"),
-        Language("czech", "ces_Latn", "Odpověď je"),
-        Language("dutch", "nld_Latn", "Het antwoord is"),
-        Language("english", "eng_Latn", "The answer is"),
-        Language("farsi", "pes_Arab", "پاسخ این است"),
-        Language("french", "fra_Latn", "La réponse est"),
-        Language("german", "deu_Latn", "Die Antwort ist"),
-        Language("hebrew", "heb_Hebr", "התשובה היא"),
-        Language("hindi", "hin_Deva", "उत्तर है"),
-        Language("indonesian", "ind_Latn", "Jawabannya adalah"),
-        Language("italian", "ita_Latn", "La risposta è"),
-        Language("japanese", "jpn_Jpan", "答えは"),
-        Language("khmer", "khm_Khmr", "ចម្លើយគឺ"),
-        Language("korean", "kor_Hang", "정답은"),
-        Language("malay", "zsm_Latn", "Jawapannya ialah"),
-        Language("marathi", "mar_Deva", "उत्तर आहे"),
-        Language("polish", "pol_Latn", "Odpowiedź to"),
-        Language("portuguese", "por_Latn", "A resposta é"),
-        Language("romanian", "ron_Latn", "Răspunsul este"),
-        Language("russian", "rus_Cyrl", "Ответ:"),
-        Language("simplified_mandarin", "zho_Hans", "答案是"),
-        Language("spanish", "spa_Latn", "La respuesta es"),
-        Language("swedish", "swe_Latn", "Svaret är"),
-        Language("tagalog", "tgl_Latn", "Ang sagot ay"),
-        Language("thai", "tha_Thai", "คำตอบคือ"),
-        Language("traditional_mandarin", "zho_Hant", "答案是"),
-        Language("turkish", "tur_Latn", "Cevap:"),
-        Language("urdu", "urd_Arab", "جواب ہے"),
-        Language("vietnamese", "vie_Latn", "Câu trả lời là"),
+        Language("arabic", "arb_Arab"),
+        Language("bengali", "ben_Beng"),
+        Language("cantonese", "yue_Hant"),
+        Language("czech", "ces_Latn"),
+        Language("dutch", "nld_Latn"),
+        Language("english", "eng_Latn"),
+        Language("farsi", "pes_Arab"),
+        Language("french", "fra_Latn"),
+        Language("german", "deu_Latn"),
+        Language("hebrew", "heb_Hebr"),
+        Language("hindi", "hin_Deva"),
+        Language("indonesian", "ind_Latn"),
+        Language("italian", "ita_Latn"),
+        Language("japanese", "jpn_Jpan"),
+        Language("khmer", "khm_Khmr"),
+        Language("korean", "kor_Hang"),
+        Language("malay", "zsm_Latn"),
+        Language("marathi", "mar_Deva"),
+        Language("polish", "pol_Latn"),
+        Language("portuguese", "por_Latn"),
+        Language("romanian", "ron_Latn"),
+        Language("russian", "rus_Cyrl"),
+        Language("simplified_mandarin", "zho_Hans"),
+        Language("spanish", "spa_Latn"),
+        Language("swedish", "swe_Latn"),
+        Language("tagalog", "tgl_Latn"),
+        Language("thai", "tha_Thai"),
+        Language("traditional_mandarin", "zho_Hant"),
+        Language("turkish", "tur_Latn"),
+        Language("urdu", "urd_Arab"),
+        Language("vietnamese", "vie_Latn"),
     )
 }
 ENGLISH = LANGUAGES["english"]
@@ -119,10 +129,10 @@ def stop_sequences(language: str) -> tuple[str, ...]:
 @functools.cache
 def _markers(language: str) -> re.Pattern[str]:
     # A phrase's own colon ("Ответ:") is one of the separators, so "Ответ：" matches too.
-    phrases = dict.fromkeys(
-        p.rstrip(":") for p in (LANGUAGES[language].answer_phrase, ENGLISH.answer_phrase)
+    markers = dict.fromkeys(
+        p.rstrip(":") for p in (*LANGUAGES[language].answer_markers, *ENGLISH.answer_markers)
     )
-    return re.compile("|".join(f"(?i:{re.escape(p)})" for p in phrases))
+    return re.compile("|".join(f"(?i:{re.escape(p)})" for p in markers))
 
 
 # What may stand between an answer marker and the answer: colons (ASCII and full-width),

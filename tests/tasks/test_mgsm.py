@@ -58,7 +58,7 @@ def test_registers_33_unique_variants():
 @pytest.mark.parametrize("name", sorted(SPECS))
 def test_variant_fields(name):
     s = SPECS[name]
-    assert s.benchmark == "mgsm" and s.version == "1" and s.max_fewshot == 8
+    assert s.benchmark == "mgsm" and s.version == "2" and s.max_fewshot == 8
     assert s.partition == ("original" if s.language == "eng_Latn" else "human_translated")
     assert s.prompt_language == ("eng_Latn" if s.task == "mgsm_en_cot" else s.language)
     assert "juletxara/mgsm" in s.source and "mgsm_" in s.source
