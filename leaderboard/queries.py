@@ -62,9 +62,10 @@ def overview(db: str | Path) -> pd.DataFrame:
     """One row per model x task: mean, worst language and gap over the latest run's languages."""
     return _frame(
         db,
-        "SELECT model, benchmark, task, metric, mean, worst_language, worst, best_language, best,"
-        " gap, english, n AS languages, n_missing, task_languages, settings, run_id"
-        " FROM model_parity"
+        # One number per task: its primary metric, named (never an average across metrics).
+        "SELECT model, benchmark, task, metric, higher_is_better, mean, worst_language, worst,"
+        " best_language, best, gap, english, n AS languages, n_missing, task_languages,"
+        " settings, run_id FROM model_parity WHERE primary_metric"
         " ORDER BY benchmark, task, mean DESC NULLS LAST, model",
     )
 
@@ -73,15 +74,17 @@ def unit_scores(db: str | Path, task: str, model: str | None = None) -> pd.DataF
     """Latest per-language scores of every model (or one) on a task, with English alongside."""
     return _frame(
         db,
+        # Every metric, each with its declaration: a page shows one at a time (one_metric).
         "SELECT u.model, u.language, u.prompt_language, u.partition, u.task_name, u.run_id,"
+        " u.metric, u.primary_metric, u.higher_is_better, u.metric_scale,"
         " u.value, u.ci_low, u.ci_high, u.value_strict, u.n, u.n_errors, u.fidelity,"
         " en.value AS english,"
         " CASE WHEN en.value > 0 AND u.value IS NOT NULL THEN u.value / en.value END AS relative"
         " FROM latest_units u"
         " LEFT JOIN latest_units en ON en.model = u.model AND en.task = u.task"
         "  AND en.metric = u.metric AND en.language = 'eng_Latn'"
-        " WHERE u.task = ? AND (? IS NULL OR u.model = ?) AND u.primary_metric"
-        " ORDER BY u.model, u.language",
+        " WHERE u.task = ? AND (? IS NULL OR u.model = ?)"
+        " ORDER BY u.model, u.language, u.metric",
         [task, model, model],
     )
 
@@ -229,8 +232,9 @@ def overview_units(db: str | Path) -> pd.DataFrame:
     so the page can drill down to samples and recompute over a subset of languages."""
     return _frame(
         db,
-        "SELECT u.model, u.benchmark, u.task, u.metric, u.language, u.value, u.n, u.run_id,"
-        " u.task_name FROM latest_units u ORDER BY u.benchmark, u.task, u.model, u.language",
+        "SELECT u.model, u.benchmark, u.task, u.metric, u.higher_is_better, u.language, u.value,"
+        " u.n, u.run_id, u.task_name FROM latest_units u WHERE u.primary_metric"
+        " ORDER BY u.benchmark, u.task, u.model, u.language",
     )
 
 

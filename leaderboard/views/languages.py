@@ -24,11 +24,17 @@ def url_toggle(label: str, key: str) -> bool:
 
 
 def heatmap(scores: pd.DataFrame, relative: bool) -> alt.Chart:
-    field, title = ("relative", "score / English") if relative else ("value", "score")
+    metric = scores.metric.iloc[0] if "metric" in scores and len(scores) else "score"
+    field, title = ("relative", f"{metric} / English") if relative else ("value", metric)
+    lower_better = bool("higher_is_better" in scores and scores.higher_is_better.eq(False).all())
+    # Colours follow the metric's direction: the better end is the same colour for TER.
     scale = (
-        alt.Scale(scheme="redyellowblue", domainMid=1) if relative else alt.Scale(scheme="viridis")
+        alt.Scale(scheme="redyellowblue", domainMid=1, reverse=lower_better)
+        if relative
+        else alt.Scale(scheme="viridis", reverse=lower_better)
     )
-    model_order = scores.groupby("model").value.mean().sort_values(ascending=False).index.tolist()
+    mean = scores.groupby("model").value.mean()
+    model_order = mean.sort_values(ascending=lower_better).index.tolist()  # best first
     language_order = sorted(scores.language.unique(), key=lambda c: (langs.family(c), c))
     pick = alt.selection_point(fields=["model", "language"], name="cell")
     return (
@@ -42,7 +48,7 @@ def heatmap(scores: pd.DataFrame, relative: bool) -> alt.Chart:
             tooltip=[
                 "model",
                 alt.Tooltip("label:N", title="language"),
-                alt.Tooltip("value:Q", title="score", format=".3f"),
+                alt.Tooltip("value:Q", title=metric, format=".3f"),
                 alt.Tooltip("ci_low:Q", title="CI low (95%)", format=".3f"),
                 alt.Tooltip("ci_high:Q", title="CI high (95%)", format=".3f"),
                 "n",
@@ -60,6 +66,7 @@ def render() -> None:
     if (chosen := common.task_rows("unit_scores", FILL)) is None:
         return
     task, scores = chosen
+    scores = common.one_metric(scores)
     relative = url_toggle("Relative to English", "relative")
     scores = scores.assign(label=lambda d: d.language.map(common.language_label))
     if relative and scores.relative.isna().all():

@@ -26,27 +26,36 @@ def samples_url(run_id: str, task_name: str) -> str:
     return "/samples?" + urlencode({"run": run_id, "unit": task_name})
 
 
+def _signed(units: pd.DataFrame) -> pd.Series:
+    """Each value oriented so that lower is worse, whatever the metric's direction."""
+    higher = units.higher_is_better.fillna(True) if "higher_is_better" in units else True
+    return units.value.where(higher, -units.value)
+
+
 def sample_links(units: pd.DataFrame) -> str:
     """Markdown links `language score` to each unit's samples, worst first."""
+    ordered = units.assign(_s=_signed(units)).sort_values(["_s", "language"], na_position="first")
     return " · ".join(
         f"[{u.language} {'–' if pd.isna(u.value) else f'{u.value:.3f}'}]"
         f"({samples_url(u.run_id, u.task_name)})"
-        for u in units.sort_values(["value", "language"], na_position="first").itertuples()
+        for u in ordered.itertuples()
     )
 
 
 def recompute(units: pd.DataFrame) -> pd.DataFrame:
     """mean, worst (language) and gap per model x task over `units`, as the parity view does:
-    languages with no answered item left out, ties for the worst broken by language code."""
-    answered = units.dropna(subset=["value"]).sort_values(["value", "language"])
+    following the metric's direction, languages with no answered item left out, ties for the
+    worst broken by language code."""
+    answered = units.dropna(subset=["value"]).assign(_s=lambda u: _signed(u))
+    answered = answered.sort_values(["_s", "language"])
     stats = answered.groupby(KEYS, sort=False).agg(
         mean=("value", "mean"),
-        worst=("value", "min"),
-        best=("value", "max"),
+        worst=("value", "first"),
+        best=("value", "last"),
         worst_language=("language", "first"),
         languages=("value", "size"),
     )
-    return stats.assign(gap=stats.best - stats.worst).reset_index()
+    return stats.assign(gap=(stats.best - stats.worst).abs()).reset_index()
 
 
 def matrix(table: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
@@ -59,8 +68,7 @@ def matrix(table: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
         None if pd.isna(t) else samples_url(r, t)
         for r, t in zip(table.run_id, table.task_name, strict=True)
     ]
-    several = table.groupby("task").metric.transform("nunique") > 1
-    table["column"] = table.task.where(~several, table.task + " (" + table.metric + ")")
+    table["column"] = table.task + " (" + table.metric + ")"  # every number names its metric
     wide = table.pivot(index="model", columns="column", values=list(STATS))
     order = table.sort_values(["benchmark", "column"]).column.unique()
     wide = wide[[(stat, column) for column in order for stat in STATS]]

@@ -90,6 +90,7 @@ def render() -> None:
     st.subheader("A model's languages")
     model = common.choose("Model", parity.model.tolist(), "model")
     scores = common.query("unit_scores", task, model).dropna(subset=["value"])
+    scores = scores[scores.metric == parity.metric.iloc[0]]  # the metric chosen above
     if scores.empty:
         common.empty_state(
             f"{model} has no answered items on {task}: `xbench run --model {model} --tasks {task}`"

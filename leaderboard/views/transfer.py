@@ -204,7 +204,7 @@ def render() -> None:
     models = common.choose_many("Models (all when empty)", sorted(scores.model.unique()), "models")
     if models:
         scores = scores[scores.model.isin(models)]
-    _score_vs_english(scores, task)
+    _score_vs_english(common.one_metric(scores), task)
     _consistency(task, models)
     _prompt_language(task, models)
     st.header("MultiLoKo and machine translation (all benchmarks)")

@@ -85,3 +85,17 @@ def test_relative_view_without_an_english_score_says_what_to_run(app_env):
     at = open_page(benchmark="mgsm", task="mgsm_direct", relative="1")
     assert "nonzero English score on mgsm_direct" in at.info[0].value
     assert "xbench run --model <model> --tasks mgsm_direct --languages en" in at.info[0].value
+
+
+def test_a_multi_metric_task_shows_one_metric_following_its_direction(mt_env):
+    at = open_page(benchmark="mt", task="ntrex128_chat_en-x")
+    picker = next(s for s in at.selectbox if s.label == "Metric")
+    assert picker.value == "chrF++"  # the primary metric by default
+    spec, data = heatmap(at)
+    assert set(data.metric) == {"chrF++"} and spec["encoding"]["color"]["title"] == "chrF++"
+    at = open_page(benchmark="mt", task="ntrex128_chat_en-x", metric="TER")
+    spec, data = heatmap(at)
+    stored = queries.unit_scores(mt_env, "ntrex128_chat_en-x")
+    ter = stored[stored.metric == "TER"]
+    assert sorted(data.value) == pytest.approx(sorted(ter.value))
+    assert spec["encoding"]["color"]["scale"]["reverse"] is True  # lower TER is better

@@ -31,15 +31,21 @@ def test_cells_show_the_stored_mean_worst_language_and_gap(app_env):
     assert len(stored) == 9  # 2 fakes x (2 MGSM modes + capitals + moodcheck) + SmolLM2 x 1
     for row in stored.itertuples():
         cell = table.loc[row.model]
-        assert cell[f"{row.task} · mean"] == pytest.approx(row.mean)
-        assert cell[f"{row.task} · worst"] == pytest.approx(row.worst)
-        assert cell[f"{row.task} · gap"] == pytest.approx(row.gap)
+        assert cell[f"{row.task} ({row.metric}) · mean"] == pytest.approx(row.mean)
+        assert cell[f"{row.task} ({row.metric}) · worst"] == pytest.approx(row.worst)
+        assert cell[f"{row.task} ({row.metric}) · gap"] == pytest.approx(row.gap)
         worst = unit(app_env, row.model, f"{row.task}.{row.worst_language}")
-        assert cell[f"{row.task} · worst language"] == samples_url(worst.run_id, worst.task_name)
+        assert cell[f"{row.task} ({row.metric}) · worst language"] == samples_url(
+            worst.run_id, worst.task_name
+        )
     # The fake at 0.3 is worst in German on English-CoT MGSM; its gap is best minus worst.
-    assert table.loc[LOW, "mgsm_en_cot · worst language"].endswith("unit=mgsm_en_cot.deu_Latn")
-    assert table.loc[LOW, "mgsm_en_cot · gap"] == pytest.approx(5 / 12 - 2 / 12)
-    assert table.loc[SMOL, "mgsm_direct · mean"] == 0.0  # 2 items, 8 tokens: nothing right
+    assert table.loc[LOW, "mgsm_en_cot (accuracy) · worst language"].endswith(
+        "unit=mgsm_en_cot.deu_Latn"
+    )
+    assert table.loc[LOW, "mgsm_en_cot (accuracy) · gap"] == pytest.approx(5 / 12 - 2 / 12)
+    assert (
+        table.loc[SMOL, "mgsm_direct (accuracy) · mean"] == 0.0
+    )  # 2 items, 8 tokens: nothing right
 
 
 def test_recompute_over_every_language_is_the_stored_parity(app_env):
@@ -57,10 +63,10 @@ def test_a_family_filter_recomputes_over_its_languages(app_env):
     assert "over 3 of 6 languages: deu_Latn, eng_Latn, spa_Latn" in at.caption[0].value
     table = at.dataframe[0].value
     de, en = (unit(app_env, HIGH, f"mgsm_en_cot.{c}").value for c in ("deu_Latn", "eng_Latn"))
-    assert table.loc[HIGH, "mgsm_en_cot · mean"] == pytest.approx((de + en) / 2)
-    assert table.loc[HIGH, "mgsm_en_cot · gap"] == pytest.approx(abs(en - de))
+    assert table.loc[HIGH, "mgsm_en_cot (accuracy) · mean"] == pytest.approx((de + en) / 2)
+    assert table.loc[HIGH, "mgsm_en_cot (accuracy) · gap"] == pytest.approx(abs(en - de))
     # moodcheck has English and Japanese; only English is Indo-European.
-    assert table.loc[HIGH, "moodcheck · gap"] == 0
+    assert table.loc[HIGH, "moodcheck (accuracy) · gap"] == 0
     # Picking a script in the widget lands in the URL, next to the family.
     at.multiselect(key="w_scripts").set_value(["Latin"]).run()
     assert at.query_params["scripts"] == "Latin" and at.query_params["families"] == "Indo-European"
@@ -72,7 +78,7 @@ def test_model_and_benchmark_filters_and_cell_samples_links(app_env):
     at = open_page(models=SMOL, benchmarks="mgsm", cell_task="mgsm_direct")
     table = at.dataframe[0].value
     assert table.index.tolist() == [SMOL]
-    assert [c.partition(" · ")[0] for c in table.columns] == ["mgsm_direct"] * 4
+    assert [c.partition(" · ")[0] for c in table.columns] == ["mgsm_direct (accuracy)"] * 4
     assert at.selectbox(key="w_cell_model").value == SMOL
     links = at.markdown[0].value
     run_id = unit(app_env, SMOL, "mgsm_direct.deu_Latn").run_id
@@ -134,3 +140,13 @@ def test_a_damaged_or_newer_store_is_one_message_not_an_exception(
     message = pages.shown(at.info[0].value)
     assert str(db) in message
     assert ("newer xbench" if damage == "newer schema" else "damaged") in message
+
+
+def test_a_multi_metric_task_shows_its_primary_metric_named(mt_env):
+    """MT stores four metrics per unit; the Overview shows one number per task, the primary
+    metric (corpus chrF++), and says so in the column name."""
+    table = open_page().dataframe[0].value
+    tasks = {c.partition(" · ")[0] for c in table.columns}
+    assert tasks == {"ntrex128_chat_en-x (chrF++)", "ntrex128_chat_x-en (chrF++)"}
+    stored = queries.overview(mt_env)
+    assert set(stored.metric) == {"chrF++"}

@@ -44,7 +44,7 @@ def test_a_run_from_the_url_shows_its_metadata_and_timings(app_env):
 
     variants = at.dataframe[2].value
     assert list(variants.name) == ["mgsm_direct.deu_Latn", "mgsm_direct.eng_Latn"]
-    assert variants.source.str.contains("mgsm").all() and set(variants.version) == {"1"}
+    assert variants.source.str.contains("mgsm").all() and set(variants.version) == {"2"}
 
     timings = at.dataframe[3].value
     units = queries.units(app_env, run.run_id)
