@@ -1,7 +1,7 @@
 """xbench: how a language model does in every language, not its English average.
 
-Public API:  xbench.run(...), xbench.runs(), results(), tasks(), export(), report(),
-compare(), and for plugins
+Public API:  xbench.run(...), xbench.runs(), results(), tasks(), export(), report() -> Report,
+compare() -> Comparison (typed records), and for plugins
 xbench.TaskSpec / Item / Scored / LoadContext (tasks) and xbench.ModelKind / ModelSpec /
 BuildContext (model kinds).
 Importing xbench is cheap: torch, transformers and lm_eval load only when a run needs them.

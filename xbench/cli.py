@@ -278,7 +278,7 @@ def _cmd_report(a: argparse.Namespace) -> int:
 
     rep = report(a.run_id, db=a.db)
     if a.json:
-        print(json.dumps(rep, indent=1, default=str, ensure_ascii=False))
+        print(json.dumps(rep.as_dict(), indent=1, default=str, ensure_ascii=False))
         return 0
     run = rep["run"]
     print(f"run {run['run_id']}  model {run['model']}  status {run['status']}")
@@ -336,7 +336,7 @@ def _cmd_compare(a: argparse.Namespace) -> int:
 
     result = compare(a.run_a, a.run_b, db=a.db, alpha=a.alpha, resamples=a.resamples)
     if a.json:
-        print(json.dumps(result, indent=1))
+        print(json.dumps(result.as_dict(), indent=1))
         return 0
     from .metrics import show
 

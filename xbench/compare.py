@@ -9,17 +9,20 @@ below `alpha`.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import settings, stats
 from .errors import XbenchError
+from .records import Record
 from .store import Store
 
 
 @dataclass(frozen=True)
-class UnitComparison:
+class UnitComparison(Record):
+    """One task-language unit compared across the two runs."""
+
     task_name: str
     benchmark: str
     task: str
@@ -82,8 +85,9 @@ def compare(
     alpha: float = 0.05,
     resamples: int = 1000,
     seed: int = 0,
-) -> dict[str, Any]:
-    """Compare two stored runs unit by unit. Returns {"units": [...], "wins_a", "wins_b"}."""
+) -> Comparison:
+    """Compare two stored runs unit by unit (runs by id, unique prefix or short id, or model
+    names: their latest completed runs)."""
     store = Store(settings.db_path(db), read_only=True)
     # Runs by id (or a unique prefix / short id), or model names: their latest completed runs.
     run_a = store.resolve_run_id(run_a, model_names=True)
@@ -122,11 +126,19 @@ def compare(
                 metric_scale=unit["metric_scale"],
             )  # fmt: skip
         )
-    return {
-        "run_a": run_a,
-        "run_b": run_b,
-        "alpha": alpha,
-        "units": [asdict(r) for r in results],
-        "wins_a": sum(r.winner == "a" for r in results),
-        "wins_b": sum(r.winner == "b" for r in results),
-    }
+    return Comparison(
+        run_a=run_a, run_b=run_b, alpha=alpha, units=results,
+        wins_a=sum(r.winner == "a" for r in results), wins_b=sum(r.winner == "b" for r in results),
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Comparison(Record):
+    """`xbench.compare`: every unit both runs scored, and the significant wins each way."""
+
+    run_a: str
+    run_b: str
+    alpha: float
+    units: list[UnitComparison]
+    wins_a: int
+    wins_b: int

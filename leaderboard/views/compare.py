@@ -25,7 +25,7 @@ COLUMNS = ["task", "language", "n", "score_a", "score_b", "delta", "p_bootstrap"
 
 @st.cache_data(ttl=60, show_spinner="Comparing…")  # a finished run never changes; a running one may
 def _compare(run_a: str, run_b: str, db: str) -> dict[str, Any]:
-    return xbench.compare(run_a, run_b, db=db)
+    return xbench.compare(run_a, run_b, db=db).as_dict()
 
 
 def _samples(run_id: str, task_name: str) -> str:

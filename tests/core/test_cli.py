@@ -212,3 +212,11 @@ def test_python_api_matches_the_cli(tmp_path):
         "capitals.deu_Latn", "capitals.eng_Latn", "capitals.spa_Latn"
     ]  # fmt: skip
     assert xbench.export(record.short_id, tmp_path / "s.jsonl", db=db) == 9
+    xbench.run(model="fake:accuracy=0", model_name="wrong", tasks=["capitals"],
+               plugin_paths=[CAPITALS], db=db, progress=False)  # fmt: skip
+    comparison = xbench.compare("wrong", "perfect", db=db)  # typed, by model names
+    assert (comparison.wins_a, len(comparison.units)) == (0, 3)
+    assert {u.language: (u.score_a, u.score_b) for u in comparison.units}["deu_Latn"] == (0.0, 1.0)
+    assert comparison["wins_b"] == comparison.wins_b  # reads like the CLI's JSON too
+    rep = xbench.report("perfect", db=db)
+    assert rep.run["model"] == "perfect" and [r["mean"] for r in rep.parity] == [1.0]

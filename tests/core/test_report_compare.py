@@ -51,7 +51,7 @@ def test_strict_and_answered_rates_are_both_stored(mgsm_store):
     [unit] = [
         s for s in xbench.report(weak, db=db)["run"]["tasks"] if s["name"] == "mgsm_en_cot.deu_Latn"
     ]
-    assert unit["version"] == "1"
+    assert unit["version"] == "2"
     from xbench.store import Store
 
     for score in Store(db, read_only=True).scores(weak):
