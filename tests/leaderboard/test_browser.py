@@ -77,3 +77,30 @@ def test_sigterm_stops_the_server(tmp_path):
         while running.healthy() and time.monotonic() < deadline:
             time.sleep(0.2)
         assert not running.healthy(), "Streamlit outlived `xbench leaderboard`"
+
+
+@pytest.fixture(scope="module")
+def mt_leaderboard(mt_db, browser):
+    with server.serve(mt_db) as running:
+        yield running
+
+
+# A multi-metric task (MT: chrF++, BLEU, TER lower-is-better, sentence chrF++) on every page
+# that shows a task, opened on a non-primary, lower-is-better metric where it has a picker.
+MT_PAGES = {
+    "overview": "",
+    "languages": "?benchmark=mt&task=ntrex128_chat_en-x&metric=TER",
+    "parity": "?benchmark=mt&task=ntrex128_chat_en-x&metric=TER",
+    "transfer": "?task=ntrex128_chat_x-en&metric=TER",
+    "fidelity": "",
+    "runs": "",
+}
+
+
+@pytest.mark.parametrize("path", MT_PAGES)
+def test_a_multi_metric_task_renders_on_every_page(mt_leaderboard, page, path):
+    url = f"{mt_leaderboard.url}/{path}{MT_PAGES[path]}"
+    server.load(page, url, PAGES[path])
+    server.wait_until_drawn(page, server.KEY_ELEMENTS[path])
+    server.check_no_error(page, url)
+    server.full_screenshot(page, SCREENSHOTS / f"mt-{path}.png")
