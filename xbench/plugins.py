@@ -29,6 +29,7 @@ from .errors import XbenchError, cause
 from .models import ModelKind, ModelSpec
 from .models import resolve as resolve_model
 from .spec import (
+    AXES,
     PARTITIONS,
     SCOPES,
     DataError,
@@ -95,6 +96,12 @@ class Registry:
         return register
 
     def _check(self, spec: TaskSpec, plugin: str) -> None:
+        unknown = [axis for axis in getattr(spec, "axes", ()) if axis not in AXES]
+        if unknown:
+            raise PluginError(
+                f"plugin {plugin}: task {spec.task!r} names unknown axes {unknown}; "
+                f"axes are {', '.join(AXES)}"
+            )
         _check_new(spec, TaskSpec, "task", self.origin, plugin)
         if spec.partition not in PARTITIONS:
             raise PluginError(
@@ -210,8 +217,15 @@ def _check_new(thing: object, cls: type, what: str, known: dict[str, str], plugi
         )
     name = thing.name  # type: ignore[attr-defined]
     if name in known:
+        hint = (
+            " (variants that differ in prompt language, partition, origin or direction name "
+            "that axis in TaskSpec(axes=...))"
+            if isinstance(thing, TaskSpec)
+            else ""
+        )
         raise PluginError(
-            f"{what} {name!r} is registered twice (by {known[name]} and {plugin}); rename one of them"
+            f"{what} {name!r} is registered twice (by {known[name]} and {plugin}); rename one "
+            f"of them{hint}"
         )
 
 

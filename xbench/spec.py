@@ -61,6 +61,12 @@ class Answered:
 
 
 SCOPES = ("sample", "corpus")
+# The data axes a variant can be told apart by besides task and language (TaskSpec.axes), and
+# their short names in a variant name.
+AXES = {
+    "prompt_language": "prompt", "partition": "partition", "origin_language": "origin",
+    "source_language": "from", "target_language": "to",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -170,6 +176,11 @@ class TaskSpec:
     # How each metric is read (direction, scale, scope). A metric not declared here is a
     # per-sample share where higher is better (Metric(name)).
     metrics: tuple[Metric, ...] = ()
+    # The data axes that tell this task's variants apart besides the language, named in
+    # AXES ("prompt_language", "partition", ...). A plugin lists them instead of encoding them
+    # in the task name: task "cot" in German with English and German instructions is two
+    # variants, `cot.deu_Latn@prompt=eng_Latn` and `cot.deu_Latn@prompt=deu_Latn`.
+    axes: tuple[str, ...] = ()
     sensitive: bool = False  # hide texts by default in the leaderboard
     # What a perfect model would answer for an item. Optional; the `fake` model uses it, and
     # tests check that `score(reference_response(item), item)` is 1.0.
@@ -197,8 +208,10 @@ class TaskSpec:
 
     @property
     def name(self) -> str:
-        """The variant's unique name, e.g. `mgsm_native_cot.deu_Latn`."""
-        return f"{self.task}.{self.language}"
+        """The variant's unique name, built from its axes: `<task>.<language>`, e.g.
+        `mgsm_native_cot.deu_Latn`, then `@<axis>=<value>` for each of `axes`."""
+        qualifiers = "".join(f"@{AXES[axis]}={getattr(self, axis)}" for axis in self.axes)
+        return f"{self.task}.{self.language}{qualifiers}"
 
 
 def takes_context(function: Callable[..., Any], position: int) -> bool:

@@ -166,3 +166,41 @@ def test_plugin_options_are_arguments_that_reach_registration_and_loading(tmp_pa
         XbenchError, match="plugin greeter has no option 'nme'; its options: languages, name"
     ):
         load_registry([tmp_path], ["greeter.nme=Ada"])
+
+
+def test_variants_told_apart_by_their_axes_not_their_task_names(tmp_path):
+    """One task, German content, instructions in German and in English: two variants named
+    from their axes; the prompt-language effect pairs them without any naming convention."""
+    import xbench
+
+    def variant(prompt_language, **extra):
+        return _spec("deu_Latn", task="cot", prompt_language=prompt_language, **extra)
+
+    registry = Registry()
+    register = registry.register_from("demo")
+    for prompt_language in ("deu_Latn", "eng_Latn"):
+        register(variant(prompt_language, axes=("prompt_language",)))
+    assert sorted(registry.specs) == [
+        "cot.deu_Latn@prompt=deu_Latn",
+        "cot.deu_Latn@prompt=eng_Latn",
+    ]
+    assert len(registry.select(["cot"], ["de"])) == 2
+    with pytest.raises(PluginError, match=r"registered twice .*TaskSpec\(axes=\.\.\.\)"):
+        register(variant("eng_Latn", axes=("prompt_language",)))
+    with pytest.raises(PluginError, match="unknown axes \\['dialect'\\]"):
+        register(variant("fra_Latn", axes=("dialect",)))
+
+    (tmp_path / "cot.py").write_text(
+        "from xbench import Item, Scored, TaskSpec\n\n"
+        "def register_tasks(register):\n"
+        "    for prompt in ('deu_Latn', 'eng_Latn'):\n"
+        "        register(TaskSpec(benchmark='cot', task='cot', language='deu_Latn',\n"
+        "            prompt_language=prompt, partition='original', version='1', source='inline',\n"
+        "            load=lambda ctx: [Item('0', 'q', 'a')], render=lambda item, k: item.question,\n"
+        "            score=lambda r, item, prompt=prompt: Scored(r, float(prompt == 'deu_Latn')),\n"
+        "            axes=('prompt_language',)))\n"
+    )
+    run = xbench.run(model="fake", tasks=["cot"], plugin_paths=[tmp_path],
+                     db=tmp_path / "x.duckdb", progress=False)  # fmt: skip
+    [effect] = xbench.report(run.run_id, db=run.db).prompt_language_effect
+    assert (effect["native"], effect["other"], effect["delta"]) == (1.0, 0.0, 1.0)
