@@ -8,6 +8,7 @@ templates and its response cache; xbench scores the logged samples with the spec
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Sequence
@@ -16,7 +17,6 @@ from typing import Any
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-import datasets  # noqa: E402
 import lm_eval  # noqa: E402
 from lm_eval.api.model import (  # noqa: E402
     LM,
@@ -28,6 +28,7 @@ from lm_eval.tasks import TaskManager  # noqa: E402
 
 from .models import GenerationSettings as Settings  # noqa: E402
 from .models import is_failure, read_response, tool_envelope  # noqa: E402
+from .progress import Stages, silence_library_bars  # noqa: E402
 from .spec import Item, TaskSpec  # noqa: E402
 
 logging.getLogger("lm_eval").setLevel(logging.ERROR)
@@ -123,12 +124,22 @@ def _docs(
     ]
 
 
+class _Docs(list):  # type: ignore[type-arg]
+    """A unit's documents as lm-eval reads them: a plain list (a `datasets.Dataset` costs tens
+    of microseconds per row in format conversion, and lm-eval reads each row three times),
+    with the one Dataset attribute lm-eval's ConfigurableTask asks for, `features`."""
+
+    @property
+    def features(self) -> dict[str, None]:
+        return dict.fromkeys(self[0] if self else ())
+
+
 def _config(
     spec: TaskSpec, items: Sequence[Item], num_fewshot: int, settings: Settings, docs: list[Any]
 ) -> dict[str, Any]:
     return {
         "task": spec.name,
-        "custom_dataset": lambda **_: {"test": datasets.Dataset.from_list(docs)},
+        "custom_dataset": lambda **_: {"test": _Docs(docs)},
         "test_split": "test",
         "output_type": "generate_until",
         "doc_to_text": lambda doc: doc["prompt"],
@@ -174,6 +185,8 @@ def generate(
     num_fewshot: int = 0,
     settings: Settings | None = None,
     cache: str | None = None,
+    stages: Stages | None = None,
+    quiet_bars: bool = True,
 ) -> list[Generation]:
     """Run one task variant through lm-eval and return its responses.
 
@@ -188,11 +201,48 @@ def generate(
     # templating; prompts finished here (tools) are not templated again.
     apply_chat_template = settings.apply_chat_template or getattr(lm, "xbench_chat", False)
     finished_here = tools_via in ("native", "chat_template")
-    docs = _docs(spec, items, num_fewshot, tools_via, getattr(lm, "tokenizer", None),
-                 settings.system_prompt)  # fmt: skip
+    stages = stages or Stages()
+    with stages("prompting"):
+        docs = _docs(spec, items, num_fewshot, tools_via, getattr(lm, "tokenizer", None),
+                     settings.system_prompt)  # fmt: skip
     templated = apply_chat_template and not finished_here
     if cache is not None:
         lm = ResponseCache(lm, cache)
+    if quiet_bars:  # lm-eval loads some modules on first use: silence those too
+        silence_library_bars()
+    with stages("lm-eval (generation included)"):
+        results = _evaluate(lm, spec, items, num_fewshot, settings, docs, templated, finished_here)
+    generations = []
+    for sample in results["samples"][spec.name]:
+        doc = sample["doc"]
+        response, error, note = read_response(sample["resps"][0][0])
+        sent = sample["arguments"][0][0]
+        generations.append(
+            Generation(
+                item_key=doc["item_key"],
+                prompt=_sent_text(sent),  # what was sent, templated or not
+                response=response,
+                error=error,
+                tools_via=tools_via,
+                note=note,
+            )
+        )
+    return generations
+
+
+def _sent_text(sent: Any) -> str:
+    """The prompt text lm-eval logged for a request: a string, a chat request's JSON
+    messages (`JsonChatStr.prompt`), or either inside the 1-tuple some backends log."""
+    while isinstance(sent, tuple | list) and len(sent) == 1:
+        sent = sent[0]
+    sent = getattr(sent, "prompt", sent)
+    return sent if isinstance(sent, str) else json.dumps(sent, ensure_ascii=False, default=str)
+
+
+def _evaluate(
+    lm: Any, spec: TaskSpec, items: Sequence[Item], num_fewshot: int, settings: Settings,
+    docs: list[Any], templated: bool, finished_here: bool,
+) -> dict[str, Any]:  # fmt: skip
     results = evaluate(
         lm=lm,
         task_dict=TaskManager(include_defaults=False).load(
@@ -206,19 +256,4 @@ def generate(
         verbosity="ERROR",
     )
     assert results is not None
-    generations = []
-    for sample in results["samples"][spec.name]:
-        doc = sample["doc"]
-        response, error, note = read_response(sample["resps"][0][0])
-        sent = sample["arguments"][0][0]
-        generations.append(
-            Generation(
-                item_key=doc["item_key"],
-                prompt=getattr(sent, "prompt", sent),  # what was sent, templated or not
-                response=response,
-                error=error,
-                tools_via=tools_via,
-                note=note,
-            )
-        )
-    return generations
+    return results

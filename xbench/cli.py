@@ -69,6 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--bootstrap-resamples", type=int, default=1000, help="resamples for the 95%% CIs (seeded)"
     )
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument("--quiet", action="store_true", help="no progress display")
+    shown.add_argument("--verbose", action="store_true",
+                       help="a line per unit, and the libraries' own progress bars")  # fmt: skip
     _common(p)
 
     p = sub.add_parser("merge", help="combine shard stores into one store (idempotent)")
@@ -181,6 +185,7 @@ def _cmd_run(a: argparse.Namespace) -> int:
         plugin_paths=a.plugin_path, task_args=a.task_arg,
         bootstrap_resamples=a.bootstrap_resamples, model_name=a.model_name, system_prompt=a.system_prompt, temperature=a.temperature,
         top_p=a.top_p, seed=a.seed, shard=a.shard,
+        verbosity="quiet" if a.quiet else "verbose" if a.verbose else "normal",
     )  # fmt: skip
     print(f"run {result.run_id}{' (resumed)' if result.resumed else ''} -> {result.db}")
     print(_score_table(result.scores))

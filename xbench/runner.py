@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
 import platform
 import re
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__, metrics, models, plugins, settings
+from . import progress as progress_module
 from .errors import RunFailed, XbenchError, cause
 from .plugins import PluginError
-from .spec import Answered, DataError, Item, LoadContext, Scored, TaskSpec
+from .progress import Progress, Stages
+from .spec import Answered, DataError, Item, LoadContext, Scored, TaskSpec, takes_context
 from .store import SampleRow, Store, UnitScore
 
 if TYPE_CHECKING:
@@ -32,6 +34,8 @@ DEFAULT_MODEL = "smollm2-135m"
 # benchmark answer (a 32k-token reasoning trace is ~130k characters) and keeps a runaway
 # generation (a 100 MB response) from costing minutes of scoring and a leaderboard tab.
 MAX_RESPONSE_CHARS = 262_144
+# Finished units are written together at most this often (and at the end, and on failure).
+FLUSH_EVERY_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class RunResult:
     resumed: bool
     scores: list[dict[str, Any]]
     db: Path
+    stages: dict[str, float] = field(default_factory=dict)  # seconds per pipeline stage
 
 
 @settings.hub_environment_restored()
@@ -65,6 +70,7 @@ def run(
     top_p: float | None = None,
     seed: int = 1234,
     shard: str | None = None,
+    verbosity: str = "normal",
 ) -> RunResult:
     """Evaluate `model` on `tasks` and store the run, every task-language score and every
     sample. Rerunning the same arguments after a crash resumes the unfinished run.
@@ -72,6 +78,8 @@ def run(
     `model_name` is the name results are shown under (default: a short name derived from
     the spec); `shard="I/N"` runs only the I-th of N deterministic slices of the units."""
     # 1. Resolve everything that can be wrong before any model loads.
+    if verbosity not in ("quiet", "normal", "verbose"):
+        raise XbenchError(f"verbosity must be quiet, normal or verbose, not {verbosity!r}")
     check_arguments(
         limit=limit, num_fewshot=num_fewshot, batch_size=batch_size, max_gen_toks=max_gen_toks,
         bootstrap_resamples=bootstrap_resamples,
@@ -113,11 +121,13 @@ def run(
     context = LoadContext(data_dir=settings.data_dir(data_dir), cache_dir=settings.cache_dir())
     settings.go_offline_unless(context.data_dir is None or kind.needs_hub(model_spec))
     specs = [_guarded(s, origin[s.name], registry.load_context(s.name, context)) for s in specs]
-    items = {
-        spec.name: _load(spec, registry.load_context(spec.name, context), limit,
-                         plugin=origin[spec.name])
-        for spec in specs
-    }  # fmt: skip
+    stages = Stages()
+    with stages("loading data"):
+        items = {
+            spec.name: _load(spec, registry.load_context(spec.name, context), limit,
+                             plugin=origin[spec.name])
+            for spec in specs
+        }  # fmt: skip
 
     args = {
         "model": model, "model_name": name, "tasks": [s.name for s in specs], "limit": limit,
@@ -147,16 +157,38 @@ def run(
         git_hash=_git_hash(),
         tasks=[_describe(s) for s in specs],
     )
-    todo = [s for s in specs if s.name not in store.completed_units(run_id)]
+    done = store.completed_units(run_id)
+    todo = [s for s in specs if s.name not in done]
 
-    # 2. Load the model once, then one lm-eval call and one transaction per unit.
+    # 2. Load the model once, then one lm-eval call per unit; finished units are written
+    # together at most every FLUSH_EVERY_S (one short transaction), so a fast model is not
+    # slowed by a connection per unit and a killed run loses at most that much finished work.
+    shown = Progress(
+        len(todo), sum(len(items[s.name]) for s in todo),
+        mode="quiet" if not progress or verbosity == "quiet" else verbosity,
+    )  # fmt: skip
+    pending: list[tuple[list[UnitScore], list[SampleRow]]] = []
+    last_flush = time.monotonic()
+
+    def flush() -> None:
+        nonlocal last_flush
+        if pending:
+            with stages("store"):
+                store.save_units(run_id, pending)
+            pending.clear()
+        last_flush = time.monotonic()
+
     try:
         if todo:
             from . import bridge
 
+            progress_module.warnings_once()
+            if verbosity != "verbose":
+                progress_module.silence_library_bars()
             lm = models.build(
                 model_spec, registry.models, batch_size=batch_size, generation=generation
             )
+            shown.remote = lm
             identity = model_identity(model_spec, lm, generation, specs)
             cache = None
             if kind.cacheable:
@@ -164,23 +196,34 @@ def run(
                 cache_file.parent.mkdir(parents=True, exist_ok=True)
                 cache = str(cache_file)
             store.set_model_info(run_id, identity)
-            for spec in _progress(todo, progress):
+            for spec in todo:
+                shown.start(f"{spec.task} · {spec.language}")
                 started = time.perf_counter()
                 generations = bridge.generate(
                     lm, spec, items[spec.name], num_fewshot=num_fewshot, settings=generation,
-                    cache=cache,
+                    cache=cache, stages=stages,
+                    quiet_bars=verbosity != "verbose",
                 )  # fmt: skip
                 units, rows = _score(
                     spec, items[spec.name], generations, time.perf_counter() - started,
                     resamples=bootstrap_resamples, plugin=origin[spec.name],
-                    task_languages=coverage[spec.task],
+                    task_languages=coverage[spec.task], stages=stages,
                 )  # fmt: skip
-                store.save_unit(run_id, units, rows)
+                pending.append((units, rows))
+                if time.monotonic() - last_flush >= FLUSH_EVERY_S:
+                    flush()
+                shown.done(spec.name, len(rows))
+            flush()
     except BaseException as exc:  # SystemExit too: a run is never left "running"
         if isinstance(exc, KeyboardInterrupt):
             why = "interrupted"
         else:  # cause() says "it called sys.exit(N)" for a plugin or library that tried to exit
             why = str(exc) if isinstance(exc, XbenchError) else cause(exc)
+        try:
+            flush()  # the units that did finish are kept
+        except (Exception, KeyboardInterrupt):
+            pending.clear()
+        shown.close()
         store.finish_run(run_id, "failed", why)
         if isinstance(exc, KeyboardInterrupt | XbenchError):
             raise
@@ -188,8 +231,9 @@ def run(
             f"run {run_id} failed: {why}; units finished before it are stored, rerun the same "
             "command to resume"
         ) from (None if isinstance(exc, SystemExit) else exc)
+    shown.close()
     store.finish_run(run_id, "completed")
-    return RunResult(run_id, resumed, store.scores(run_id), store.path)
+    return RunResult(run_id, resumed, store.scores(run_id), store.path, dict(stages.seconds))
 
 
 def _generation(**settings: Any) -> models.GenerationSettings:
@@ -306,9 +350,13 @@ def _guarded(spec: TaskSpec, plugin: str, context: LoadContext) -> TaskSpec:
     not text, or a render that raises, stops the run with an error naming the plugin (lm-eval
     would fail obscurely)."""
 
+    render = spec.render
+    if takes_context(render, 3):  # decided once per unit, not once per prompt
+        render = functools.partial(_with_context, spec.render, context)
+
     def checked_render(item: Item, num_fewshot: int) -> str:
         try:
-            prompt = spec.prompt(item, num_fewshot, context)
+            prompt = render(item, num_fewshot)
         except Exception as exc:
             raise PluginError(
                 f"plugin {plugin}: render of {spec.name} failed on item {item.item_key!r}: "
@@ -322,6 +370,10 @@ def _guarded(spec: TaskSpec, plugin: str, context: LoadContext) -> TaskSpec:
         return prompt
 
     return replace(spec, render=checked_render)
+
+
+def _with_context(render: Any, context: LoadContext, item: Item, num_fewshot: int) -> str:
+    return render(item, num_fewshot, context)
 
 
 def _load(spec: TaskSpec, context: LoadContext, limit: int | None, *, plugin: str) -> list[Any]:
@@ -364,9 +416,13 @@ def _score(
     resamples: int,
     plugin: str = "?",
     task_languages: int | None = None,
+    stages: Stages | None = None,
 ) -> tuple[list[UnitScore], list[SampleRow]]:
     from . import fidelity
 
+    stages = stages or Stages()
+    clock = time.perf_counter
+    scoring_s = fidelity_s = 0.0
     by_key = {item.item_key: item for item in items}
     expected = expected_output_language(spec)
     rows, checks, scored_samples, for_corpus = [], [], [], []
@@ -379,7 +435,9 @@ def _score(
         response, full_length = gen.response, None
         if len(response) > MAX_RESPONSE_CHARS:
             response, full_length = response[:MAX_RESPONSE_CHARS], len(response)
+        started = clock()
         scored = score_safely(spec, response, item, plugin=plugin)
+        scoring_s += clock() - started
         if gen.note:  # how the response came back (cut at the token limit), then the scorer's
             scored = replace(scored, note="; ".join(filter(None, (gen.note, scored.note))))
         if scored.error is not None:  # unscorable: an error with its cause, never a wrong answer
@@ -389,7 +447,9 @@ def _score(
             continue
         scored_samples.append(scored)
         for_corpus.append(Answered(item, response, scored))
+        started = clock()
         check = fidelity.fidelity(response, expected)
+        fidelity_s += clock() - started
         checks.append(check)
         rows.append(
             SampleRow(
@@ -399,10 +459,13 @@ def _score(
                 note=scored.note, response_chars=full_length,
             )
         )  # fmt: skip
+    stages.seconds["scoring"] += scoring_s
+    stages.seconds["fidelity"] += fidelity_s
     answered = [r.score for r in rows if r.score is not None]
     strict = [0.0 if r.score is None else r.score for r in rows]  # errors count as wrong
-    value, low, high = metrics.mean_ci(answered, resamples=resamples)
-    value_strict, low_strict, high_strict = metrics.mean_ci(strict, resamples=resamples)
+    with stages("CIs"):
+        value, low, high = metrics.mean_ci(answered, resamples=resamples)
+        value_strict, low_strict, high_strict = metrics.mean_ci(strict, resamples=resamples)
     summary = fidelity.summarize({spec.name: checks})[spec.name]
     primary = spec.primary_metric or spec.metric
     unit = UnitScore(
@@ -423,7 +486,8 @@ def _score(
     # Further per-sample metrics: mean over answered samples with a bootstrap CI.
     for name in sorted({name for s in scored_samples for name in s.metrics}):
         values = [s.metrics[name] for s in scored_samples if name in s.metrics]
-        mean, lo, hi = metrics.mean_ci(values, resamples=resamples)
+        with stages("CIs"):
+            mean, lo, hi = metrics.mean_ci(values, resamples=resamples)
         units.append(replace(unit, metric=name, value=mean, ci_low=lo, ci_high=hi,
                              value_strict=None, ci_low_strict=None, ci_high_strict=None,
                              primary_metric=primary == name))  # fmt: skip
@@ -431,9 +495,10 @@ def _score(
     # their signatures and CIs from --bootstrap-resamples.
     if spec.corpus_metrics is not None:
         try:
-            corpus_scores = (
-                spec.corpus_metrics(for_corpus, resamples=resamples) if for_corpus else {}
-            )
+            with stages("corpus metrics"):
+                corpus_scores = (
+                    spec.corpus_metrics(for_corpus, resamples=resamples) if for_corpus else {}
+                )
         except (Exception, SystemExit) as exc:
             raise PluginError(
                 f"plugin {plugin}: the corpus metrics of {spec.name} failed: {cause(exc)}; "
@@ -491,14 +556,6 @@ def score_safely(spec: TaskSpec, response: str, item: Item, *, plugin: str) -> S
 
 def _finite(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _progress(specs: list[TaskSpec], enabled: bool) -> Any:
-    if not enabled:
-        return specs
-    from tqdm import tqdm
-
-    return tqdm(specs, desc="xbench", unit="unit", file=sys.stderr)
 
 
 def _describe(spec: TaskSpec) -> dict[str, Any]:

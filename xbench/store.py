@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from dataclasses import fields as fields_of
 from datetime import UTC, datetime
 from pathlib import Path
@@ -567,6 +567,26 @@ class SampleRow:
     response_chars: int | None = None  # the response's full length, when it was cut
 
 
+# SampleRow's fields as Arrow types (DuckDB casts the JSON column from text on insert).
+_SAMPLE_TYPES = {
+    "score": "float64", "in_expected": "bool_", "line_pass": "bool_", "response_chars": "int64",
+}  # fmt: skip
+
+
+def _samples_table(samples: Sequence[SampleRow]) -> Any:
+    import pyarrow as pa
+
+    return pa.table(
+        {
+            f.name: pa.array(
+                [getattr(s, f.name) for s in samples],
+                type=getattr(pa, _SAMPLE_TYPES.get(f.name, "string"))(),
+            )
+            for f in fields_of(SampleRow)
+        }
+    )
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -859,38 +879,57 @@ class Store:
         """Store one finished task-language unit (its score per metric, and its samples) in
         one transaction. Saving the same unit again replaces it, so a resumed run never
         duplicates rows."""
-        if not scores or len({s.task_name for s in scores}) != 1:
-            raise ValueError("save_unit takes the scores of exactly one task-language unit")
-        unit = scores[0]
+        self.save_units(run_id, [(scores, samples)])
+
+    def save_units(
+        self, run_id: str, units: Sequence[tuple[Sequence[UnitScore], Sequence[SampleRow]]]
+    ) -> None:
+        """Store finished units in one transaction (one connection for all of them): each
+        whole or, if the transaction fails, none."""
+        for scores, _ in units:
+            if not scores or len({s.task_name for s in scores}) != 1:
+                raise ValueError("a unit is the scores of exactly one task-language variant")
         with self.transaction() as con:
-            for table in ("scores", "units", "samples"):
-                con.execute(
-                    f"DELETE FROM {table} WHERE run_id = ? AND task_name = ?",
-                    [run_id, unit.task_name],
-                )
+            for scores, samples in units:
+                self._insert_unit(con, run_id, scores, samples)
+
+    def _insert_unit(
+        self, con: duckdb.DuckDBPyConnection, run_id: str, scores: Sequence[UnitScore],
+        samples: Sequence[SampleRow],
+    ) -> None:  # fmt: skip
+        unit = scores[0]
+        for table in ("scores", "units", "samples"):
             con.execute(
-                f"INSERT INTO units (run_id, {', '.join(UNIT_FIELDS)}, created_at)"
-                f" VALUES (?, {', '.join('?' * len(UNIT_FIELDS))}, ?)",
-                [run_id, *(getattr(unit, f) for f in UNIT_FIELDS), _now()],
+                f"DELETE FROM {table} WHERE run_id = ? AND task_name = ?",
+                [run_id, unit.task_name],
             )
-            con.executemany(
-                f"INSERT INTO scores (run_id, task_name, {', '.join(METRIC_FIELDS)})"
-                f" VALUES (?, ?, {', '.join('?' * len(METRIC_FIELDS))})",
-                [[run_id, unit.task_name, *(getattr(score, f) for f in METRIC_FIELDS)]
-                 for score in scores],
-            )  # fmt: skip
-            common = {
-                "run_id": run_id, "task_name": unit.task_name, "benchmark": unit.benchmark,
-                "task": unit.task, "language": unit.language,
-                "prompt_language": unit.prompt_language, "partition": unit.partition,
-            }  # fmt: skip
-            columns = [*common, *(f.name for f in fields_of(SampleRow))]
-            if samples:
-                con.executemany(
-                    f"INSERT INTO samples ({', '.join(columns)})"
-                    f" VALUES ({', '.join('?' * len(columns))})",
-                    [[*common.values(), *astuple(sample)] for sample in samples],
+        con.execute(
+            f"INSERT INTO units (run_id, {', '.join(UNIT_FIELDS)}, created_at)"
+            f" VALUES (?, {', '.join('?' * len(UNIT_FIELDS))}, ?)",
+            [run_id, *(getattr(unit, f) for f in UNIT_FIELDS), _now()],
+        )
+        con.executemany(
+            f"INSERT INTO scores (run_id, task_name, {', '.join(METRIC_FIELDS)})"
+            f" VALUES (?, ?, {', '.join('?' * len(METRIC_FIELDS))})",
+            [[run_id, unit.task_name, *(getattr(score, f) for f in METRIC_FIELDS)]
+             for score in scores],
+        )  # fmt: skip
+        common = {
+            "run_id": run_id, "task_name": unit.task_name, "benchmark": unit.benchmark,
+            "task": unit.task, "language": unit.language,
+            "prompt_language": unit.prompt_language, "partition": unit.partition,
+        }  # fmt: skip
+        if samples:  # one bulk insert: DuckDB reads the Arrow table in place
+            con.register("unit_samples", _samples_table(samples))
+            try:
+                con.execute(
+                    "INSERT INTO samples BY NAME SELECT "
+                    + ", ".join(f"?::VARCHAR AS {c}" for c in common)
+                    + ", * FROM unit_samples",
+                    list(common.values()),
                 )
+            finally:
+                con.unregister("unit_samples")
 
     def finish_run(self, run_id: str, status: str, error: str | None = None) -> None:
         with self.transaction() as con:

@@ -89,28 +89,41 @@ def _metric(name: str, target: str) -> Any:
 
 
 SACREBLEU_SEED = 12345  # sacrebleu's default (SACREBLEU_SEED)
+CHRF_STATS = "chrF++ statistics"  # Scored.details key: a segment's chrF++ statistics
 
 
 def _bootstrap_ci(
-    metric: Any, hypotheses: Sequence[str], references: Sequence[Sequence[str]], resamples: int
+    metric: Any,
+    hypotheses: Sequence[str],
+    references: Sequence[Sequence[str]],
+    resamples: int,
+    stats: Sequence[Sequence[float]] | None = None,
 ) -> tuple[float, float] | None:
     """sacrebleu's `--confidence` interval, mean -/+ half-width, over the same resamples as
-    sacrebleu draws (xbench.stats.bootstrap_estimates with sacrebleu's seed gives its stream;
-    float32 statistics) but averaged in float64, so small and very poor units do not crash.
-    Records the bootstrap in the metric's signature, as sacrebleu does. None when it still
-    cannot be computed."""
+    sacrebleu draws (xbench.stats.bootstrap_estimates with sacrebleu's seed gives its stream)
+    but averaged in float64, so small and very poor units do not crash. Each resample's
+    statistics are the item counts times the per-segment statistics (one matrix product; the
+    sums are whole numbers, so exactly sacrebleu's float32 sums). `stats`: the per-segment
+    statistics when already extracted. Records the bootstrap in the metric's signature, as
+    sacrebleu does. None when it still cannot be computed."""
     import numpy as np
 
     from xbench.stats import bootstrap_estimates
 
     try:
-        stats = np.array(metric._extract_corpus_statistics(hypotheses, references), dtype="float32")
+        if stats is None:
+            stats = metric._extract_corpus_statistics(hypotheses, references)
+        segments = np.array(stats, dtype="float64")
+        n = len(segments)
 
         def corpus_scores(indices: Any) -> Any:
-            return [float(metric._compute_score_from_stats(s.sum(0)).score) for s in stats[indices]]
+            rows = np.arange(len(indices))[:, None] * n
+            counts = np.bincount((indices + rows).ravel(), minlength=len(indices) * n)
+            sums = (counts.reshape(len(indices), n) @ segments).astype("float32")
+            return [float(metric._compute_score_from_stats(row).score) for row in sums]
 
         scores = np.sort(
-            bootstrap_estimates(corpus_scores, len(stats), resamples=resamples, seed=SACREBLEU_SEED)
+            bootstrap_estimates(corpus_scores, n, resamples=resamples, seed=SACREBLEU_SEED)
         )
     except (ArithmeticError, TypeError, ValueError):
         return None
@@ -132,9 +145,14 @@ def score_response(response: str, item: Item, *, target: str) -> Scored:
     """Scored(extracted=<the translation>, score=<sentence chrF++, 0-100>)."""
     hypothesis, stripped = read_translation(response, target)
     reference = item.gold.strip()
-    value = _sentence_chrf().sentence_score(hypothesis, [reference]).score
+    chrf = _sentence_chrf()  # sacrebleu's sentence_score, its two steps apart:
+    stats = chrf._extract_corpus_statistics([hypothesis], [[reference]])
+    value = chrf._aggregate_and_compute(stats).score
     note = None if stripped is None else f"stripped before the translation: {stripped!r}"
-    return Scored(extracted=hypothesis, score=float(value), note=note)
+    # The segment's chrF++ statistics: corpus chrF++ sums them instead of extracting again.
+    return Scored(
+        extracted=hypothesis, score=float(value), note=note, details={CHRF_STATS: stats[0]}
+    )
 
 
 def corpus_metrics(
@@ -153,8 +171,16 @@ def corpus_metrics(
     out = {}
     for metric_name in CORPUS_METRICS:
         metric = _metric(metric_name, target)
-        score = metric.corpus_score(hypotheses, references)
-        ci = _bootstrap_ci(metric, hypotheses, references, resamples) if len(answered) > 1 else None
+        if metric_name == "chrF++" and all(CHRF_STATS in a.scored.details for a in answered):
+            stats = [a.scored.details[CHRF_STATS] for a in answered]  # from scoring
+            metric.num_refs = len(references)  # what extraction records, for the signature
+        else:
+            stats = metric._extract_corpus_statistics(hypotheses, references)
+        score = metric._aggregate_and_compute(stats)  # = metric.corpus_score, on these stats
+        ci = (
+            _bootstrap_ci(metric, hypotheses, references, resamples, stats)
+            if len(answered) > 1 else None
+        )  # fmt: skip
         out[metric_name] = CorpusScore(
             value=float(score.score),
             signature=metric.get_signature().format(),

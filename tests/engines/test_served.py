@@ -75,6 +75,13 @@ def test_faults_are_retried_then_stored_as_sample_errors(kind, server, tmp_path)
         assert (score is None) == (error is not None)  # an error is never a score
     english = next(s for s in result.scores if s["language"] == "eng_Latn")
     assert (english["n"], english["n_errors"]) == (3, 2)
+    with duckdb.connect(str(tmp_path / "x.duckdb"), read_only=True) as con:
+        [(prompt,)] = con.execute("SELECT prompt FROM samples WHERE item_key = 'fr'"
+                                  " AND language = 'eng_Latn'").fetchall()  # fmt: skip
+    if kind == "local-chat":  # the messages sent, as JSON (never a Python tuple's repr)
+        assert json.loads(prompt)[-1]["content"].endswith("of France?\nAnswer:")
+    else:
+        assert prompt.endswith("of France?\nAnswer:")
 
 
 def test_truncated_body_null_content_and_dropped_connection(server, tmp_path):

@@ -78,9 +78,19 @@ class Resilient:
     xbench_chat: bool = False
     xbench_native_tools: bool = False
     xbench_backend = "?"  # lm-eval's name for the backend
+    _xbench_in_flight = 0  # requests sent and not yet answered (for the progress display)
+    _xbench_retried = 0  # retries so far in this run
 
     def _where(self) -> str:
         return self.base_url
+
+    def xbench_request_stats(self) -> tuple[int, int]:
+        """(requests in flight, retries so far): shown by the run's progress display."""
+        return self._xbench_in_flight, self._xbench_retried
+
+    def _attempt(self, attempt: Any) -> None:
+        if attempt.retry_state.attempt_number > 1:
+            self._xbench_retried += 1
 
     # --- one request, retried ------------------------------------------------------------
 
@@ -108,10 +118,14 @@ class Resilient:
         try:
             async for attempt in tenacity.AsyncRetrying(**self._policy()):
                 with attempt:
+                    self._attempt(attempt)
+                    self._xbench_in_flight += 1
                     try:
                         return await super().amodel_call(session, sem, messages, **kwargs)  # type: ignore[misc]
                     except Exception as exc:  # noqa: BLE001 - sorted into retry / give up / stop
                         raise self._classify(exc) from exc
+                    finally:
+                        self._xbench_in_flight -= 1
         except (_Retry, _GiveUp) as exc:
             return self._final(exc, len(messages))
         return None  # not reached: tenacity returns or raises
@@ -120,10 +134,14 @@ class Resilient:
         try:
             for attempt in tenacity.Retrying(**self._policy()):
                 with attempt:
+                    self._attempt(attempt)
+                    self._xbench_in_flight += 1
                     try:
                         return super().model_call(messages, **kwargs)  # type: ignore[misc]
                     except Exception as exc:  # noqa: BLE001
                         raise self._classify(exc) from exc
+                    finally:
+                        self._xbench_in_flight -= 1
         except (_Retry, _GiveUp) as exc:
             return {_FAILED_KEY: self._final(exc, 1)[0]}
         return None
