@@ -44,7 +44,7 @@ started = time.perf_counter()
 result = xbench.run(model="fake", progress=False, **spec)
 seconds = time.perf_counter() - started
 samples = sum(s["n"] for s in result.scores if s["primary_metric"])
-print(json.dumps({"samples": samples, "seconds": seconds, "stages": result.stages,
+print(json.dumps({"samples": samples, "seconds": seconds, "stages": getattr(result, "stages", {}),
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
