@@ -12,6 +12,7 @@ lm-eval's and the model libraries' own bars are switched off while xbench shows 
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 import threading
@@ -62,7 +63,9 @@ class Progress:
         self.current = ""
         self.remote = remote
         self.started = time.monotonic()
-        self.last_shown = 0.0
+        # On a terminal the line shows at once; in a log, the first line comes when a unit is
+        # done or LOG_EVERY_S have passed (a run that fails at once prints only its error).
+        self.last_shown = 0.0 if self.tty else time.monotonic()
         self.width = 0
         self._lock = threading.Lock()
         self._stopped = threading.Event()
@@ -99,7 +102,7 @@ class Progress:
             return
         if self.tty and self.width:
             self.stream.write("\n")
-        elif not self.tty and self.units < self.total_units:
+        elif not self.tty and 0 < self.units < self.total_units:
             self._line(self.text())  # where a stopped run got to
         self.stream.flush()
 
@@ -131,7 +134,7 @@ class Progress:
     def _draw(self, force: bool) -> None:
         now = time.monotonic()
         every = REDRAW_EVERY_S if self.tty else LOG_EVERY_S
-        if not force and now - self.last_shown < every and self.last_shown:
+        if not force and now - self.last_shown < every and (self.last_shown or not self.tty):
             return
         self.last_shown = now
         text = self.text()
@@ -181,15 +184,14 @@ def silence_library_bars() -> None:
     """No nested bars from lm-eval ("Checking cached requests", "Running generate_until
     requests", unlabelled 1/1 bars) or the model libraries ("Loading weights"): xbench's one
     display covers the run. Safe to call again as lm-eval loads more of its modules."""
-    import tqdm
-
-    for module in list(sys.modules.values()):
-        name = getattr(module, "__name__", "") or ""
-        if not name.startswith("lm_eval"):
-            continue
-        bar = getattr(module, "tqdm", None)
-        if isinstance(bar, type) and issubclass(bar, tqdm.tqdm) and bar is not _SilentBar:
-            module.tqdm = _SilentBar  # type: ignore[attr-defined]
+    tqdm = sys.modules.get("tqdm")  # lm-eval's dependency: nothing to silence without it
+    if tqdm is not None:
+        silent = _silent_bar_class()
+        for module in list(sys.modules.values()):
+            name = getattr(module, "__name__", "") or ""
+            bar = getattr(module, "tqdm", None) if name.startswith("lm_eval") else None
+            if isinstance(bar, type) and issubclass(bar, tqdm.tqdm) and bar is not silent:
+                module.tqdm = silent  # type: ignore[attr-defined]
     for library, switch in (
         ("transformers.utils.logging", "disable_progress_bar"),
         ("datasets.utils.logging", "disable_progress_bar"),
@@ -200,6 +202,7 @@ def silence_library_bars() -> None:
             getattr(module, switch)()
 
 
+@functools.cache
 def _silent_bar_class() -> type:
     import tqdm
 
@@ -209,6 +212,3 @@ def _silent_bar_class() -> type:
             super().__init__(*args, **kwargs)
 
     return SilentBar
-
-
-_SilentBar = _silent_bar_class()

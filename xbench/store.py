@@ -929,7 +929,10 @@ class Store:
                     list(common.values()),
                 )
             finally:
-                con.unregister("unit_samples")
+                try:
+                    con.unregister("unit_samples")
+                except duckdb.Error:  # an aborted transaction: its rollback drops it too
+                    pass
 
     def finish_run(self, run_id: str, status: str, error: str | None = None) -> None:
         with self.transaction() as con:

@@ -37,8 +37,13 @@ def test_a_log_gets_plain_lines_and_says_where_a_stopped_run_got_to():
     shown.close()  # stopped after one unit
     lines = log.getvalue().splitlines()
     assert "\r" not in log.getvalue()
-    assert lines[0] == "xbench  0/3 units  capitals · deu_Latn"
-    assert lines[-1].startswith("xbench  1/3 units") and "ETA" in lines[-1]
+    assert len(lines) == 1  # within LOG_EVERY_S: no line per unit, one where it stopped
+    assert lines[0].startswith("xbench  1/3 units  capitals · deu_Latn") and "ETA" in lines[0]
+    failed_at_once = io.StringIO()
+    shown = Progress(3, 30, stream=failed_at_once)
+    shown.start("capitals · deu_Latn")
+    shown.close()
+    assert failed_at_once.getvalue() == ""  # its error is the one line a user sees
 
 
 def test_quiet_shows_nothing_and_verbose_a_line_per_unit():
@@ -57,10 +62,11 @@ def test_served_models_show_requests_in_flight_and_retries():
         def xbench_request_stats(self):
             return 7, 2
 
-    log = io.StringIO()
-    shown = Progress(1, 5, stream=log, remote=Served())
+    screen = Terminal()
+    shown = Progress(1, 5, stream=screen, remote=Served())
     shown.start("t · eng_Latn")
-    assert "7 requests in flight, 2 retries" in log.getvalue()
+    shown.close()
+    assert "7 requests in flight, 2 retries" in screen.getvalue()
 
 
 def test_stages_add_up_per_name():
