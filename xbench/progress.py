@@ -186,12 +186,13 @@ def silence_library_bars() -> None:
     display covers the run. Safe to call again as lm-eval loads more of its modules."""
     tqdm = sys.modules.get("tqdm")  # lm-eval's dependency: nothing to silence without it
     if tqdm is not None:
-        silent = _silent_bar_class()
         for module in list(sys.modules.values()):
-            name = getattr(module, "__name__", "") or ""
-            bar = getattr(module, "tqdm", None) if name.startswith("lm_eval") else None
-            if isinstance(bar, type) and issubclass(bar, tqdm.tqdm) and bar is not silent:
-                module.tqdm = silent  # type: ignore[attr-defined]
+            if not (getattr(module, "__name__", "") or "").startswith("lm_eval"):
+                continue
+            for attribute in ("tqdm", "tqdm_asyncio"):  # tqdm_asyncio.gather: API requests
+                bar = getattr(module, attribute, None)
+                if isinstance(bar, type) and issubclass(bar, tqdm.tqdm):
+                    setattr(module, attribute, _silent_bar_class(bar))
     for library, switch in (
         ("transformers.utils.logging", "disable_progress_bar"),
         ("datasets.utils.logging", "disable_progress_bar"),
@@ -203,10 +204,14 @@ def silence_library_bars() -> None:
 
 
 @functools.cache
-def _silent_bar_class() -> type:
-    import tqdm
+def _silent_bar_class(bar: type) -> type:
+    """`bar` (a tqdm class) that never draws; a silent class is its own silent version."""
+    if getattr(bar, "xbench_silent", False):
+        return bar
 
-    class SilentBar(tqdm.tqdm):  # type: ignore[misc]
+    class SilentBar(bar):  # type: ignore[misc, valid-type]
+        xbench_silent = True
+
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             kwargs["disable"] = True
             super().__init__(*args, **kwargs)
