@@ -111,19 +111,21 @@ WITH units AS (
            comparable_answers
     FROM {source} WHERE primary_metric
 ),
+scored AS (  -- every answered sample of those units, with its unit's fields
+    SELECT u.*, x.item_key, x.score, x.extracted
+    FROM units u JOIN samples x USING (run_id, task_name) WHERE x.score IS NOT NULL
+),
 pairs AS (
     SELECT {keys}, o.benchmark, o.task, o.language, any_value(o.comparable_answers) AS comparable,
            count(*) AS n_aligned,
-           count(*) FILTER (WHERE so.score >= 0.5 AND se.score >= 0.5) AS both_correct,
-           count(*) FILTER (WHERE so.score >= 0.5 OR se.score >= 0.5) AS either_correct,
-           count(*) FILTER (WHERE so.extracted <> '' AND se.extracted <> '') AS n_answered_both,
-           count(*) FILTER (WHERE so.extracted = se.extracted AND so.extracted <> '') AS n_same_answer
-    FROM units o
-    JOIN units e ON {on} AND e.task = o.task AND e.language = '{ENGLISH}'
-    JOIN samples so ON so.run_id = o.run_id AND so.task_name = o.task_name
-    JOIN samples se ON se.run_id = e.run_id AND se.task_name = e.task_name
-                   AND se.item_key = so.item_key
-    WHERE o.language <> '{ENGLISH}' AND so.score IS NOT NULL AND se.score IS NOT NULL
+           count(*) FILTER (WHERE o.score >= 0.5 AND e.score >= 0.5) AS both_correct,
+           count(*) FILTER (WHERE o.score >= 0.5 OR e.score >= 0.5) AS either_correct,
+           count(*) FILTER (WHERE o.extracted <> '' AND e.extracted <> '') AS n_answered_both,
+           count(*) FILTER (WHERE o.extracted = e.extracted AND o.extracted <> '') AS n_same_answer
+    FROM scored o
+    JOIN scored e ON {on} AND e.task = o.task AND e.item_key = o.item_key
+                 AND e.language = '{ENGLISH}'
+    WHERE o.language <> '{ENGLISH}'
     GROUP BY {keys}, o.benchmark, o.task, o.language
 )
 SELECT * EXCLUDE (comparable),
