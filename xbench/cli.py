@@ -219,18 +219,14 @@ def _cmd_models(a: argparse.Namespace) -> int:
 
 
 def _cmd_tasks(a: argparse.Namespace) -> int:
-    from .plugins import load_registry
+    from dataclasses import asdict
 
-    specs = sorted(
-        load_registry(a.plugin_path, a.task_arg).specs.values(),
-        key=lambda s: (s.benchmark, s.task, s.language),
-    )
+    from .api import tasks
+
     rows = [
-        {"variant": s.name, "benchmark": s.benchmark, "language": s.language,
-         "prompt_language": s.prompt_language, "partition": s.partition, "version": s.version,
-         "source": s.source}
-        for s in specs
-    ]  # fmt: skip
+        {k: v for k, v in asdict(t).items() if k != "task"}
+        for t in tasks(plugin_paths=a.plugin_path, task_args=a.task_arg)
+    ]
     print(
         json.dumps(rows, indent=1)
         if a.json

@@ -96,12 +96,13 @@ class Registry:
         return register
 
     def _check(self, spec: TaskSpec, plugin: str) -> None:
-        unknown = [axis for axis in getattr(spec, "axes", ()) if axis not in AXES]
-        if unknown:
-            raise PluginError(
-                f"plugin {plugin}: task {spec.task!r} names unknown axes {unknown}; "
-                f"axes are {', '.join(AXES)}"
-            )
+        if isinstance(spec, TaskSpec):  # its name is built from its axes: check them first
+            unknown = [axis for axis in spec.axes if axis not in AXES]
+            if unknown:
+                raise PluginError(
+                    f"plugin {plugin}: task {spec.task!r} names unknown axes {unknown}; "
+                    f"axes are {', '.join(AXES)}"
+                )
         _check_new(spec, TaskSpec, "task", self.origin, plugin)
         if spec.partition not in PARTITIONS:
             raise PluginError(
@@ -282,8 +283,9 @@ def _call_register(
             raise PluginError(
                 f"plugin {plugin} failed in {name}: {cause(exc)}; fix or remove the plugin"
             ) from None
+        options = MappingProxyType(dict(context.options))  # one read-only copy per plugin
         for variant in set(registry.specs) - before:
-            registry.options[variant] = MappingProxyType(dict(context.options))
+            registry.options[variant] = options
 
 
 def _import_file(path: Path) -> ModuleType:

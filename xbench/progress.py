@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import sys
 import threading
 import time
@@ -65,7 +66,7 @@ class Progress:
         self.started = time.monotonic()
         # On a terminal the line shows at once; in a log, the first line comes when a unit is
         # done or LOG_EVERY_S have passed (a run that fails at once prints only its error).
-        self.last_shown = 0.0 if self.tty else time.monotonic()
+        self.last_shown = -math.inf if self.tty else time.monotonic()
         self.width = 0
         self._lock = threading.Lock()
         self._stopped = threading.Event()
@@ -91,7 +92,8 @@ class Progress:
         self.units += 1
         self.samples += samples
         if self.mode == "verbose":
-            self._line(f"xbench: {unit} done ({samples} samples)")
+            with self._lock:  # the ticker thread draws too
+                self._line(f"xbench: {unit} done ({samples} samples)")
         self._show(force=self.units == self.total_units)
 
     def close(self) -> None:
@@ -134,7 +136,7 @@ class Progress:
     def _draw(self, force: bool) -> None:
         now = time.monotonic()
         every = REDRAW_EVERY_S if self.tty else LOG_EVERY_S
-        if not force and now - self.last_shown < every and (self.last_shown or not self.tty):
+        if not force and now - self.last_shown < every:
             return
         self.last_shown = now
         text = self.text()

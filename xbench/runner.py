@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import math
@@ -22,7 +21,7 @@ from . import progress as progress_module
 from .errors import RunFailed, XbenchError, cause
 from .plugins import PluginError
 from .progress import Progress, Stages
-from .spec import Answered, DataError, Item, LoadContext, Scored, TaskSpec, takes_context
+from .spec import Answered, DataError, Item, LoadContext, Scored, TaskSpec
 from .store import SampleRow, Store, UnitScore
 
 if TYPE_CHECKING:
@@ -120,14 +119,11 @@ def run(
         Store(db_path)
     context = LoadContext(data_dir=settings.data_dir(data_dir), cache_dir=settings.cache_dir())
     settings.go_offline_unless(context.data_dir is None or kind.needs_hub(model_spec))
-    specs = [_guarded(s, origin[s.name], registry.load_context(s.name, context)) for s in specs]
+    contexts = {s.name: registry.load_context(s.name, context) for s in specs}
+    specs = [_guarded(s, origin[s.name], contexts[s.name]) for s in specs]
     stages = Stages()
     with stages("loading data"):
-        items = {
-            spec.name: _load(spec, registry.load_context(spec.name, context), limit,
-                             plugin=origin[spec.name])
-            for spec in specs
-        }  # fmt: skip
+        items = {s.name: _load(s, contexts[s.name], limit, plugin=origin[s.name]) for s in specs}
 
     args = {
         "model": model, "model_name": name, "tasks": [s.name for s in specs], "limit": limit,
@@ -350,9 +346,7 @@ def _guarded(spec: TaskSpec, plugin: str, context: LoadContext) -> TaskSpec:
     not text, or a render that raises, stops the run with an error naming the plugin (lm-eval
     would fail obscurely)."""
 
-    render = spec.render
-    if takes_context(render, 3):  # decided once per unit, not once per prompt
-        render = functools.partial(_with_context, spec.render, context)
+    render = spec.renderer(context)
 
     def checked_render(item: Item, num_fewshot: int) -> str:
         try:
@@ -370,10 +364,6 @@ def _guarded(spec: TaskSpec, plugin: str, context: LoadContext) -> TaskSpec:
         return prompt
 
     return replace(spec, render=checked_render)
-
-
-def _with_context(render: Any, context: LoadContext, item: Item, num_fewshot: int) -> str:
-    return render(item, num_fewshot, context)
 
 
 def _load(spec: TaskSpec, context: LoadContext, limit: int | None, *, plugin: str) -> list[Any]:

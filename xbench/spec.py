@@ -7,6 +7,7 @@ data plus three small callables, so a plugin needs nothing from xbench but this 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -194,11 +195,16 @@ class TaskSpec:
                 return metric
         return Metric(name)
 
+    def renderer(self, context: LoadContext | None = None) -> Callable[[Item, int], str]:
+        """`render` as (item, num_fewshot) -> prompt, given `context` when it takes one
+        (decided here once, not once per prompt)."""
+        if takes_context(self.render, 3):
+            return functools.partial(_render_with, self.render, context or LoadContext())
+        return self.render
+
     def prompt(self, item: Item, num_fewshot: int, context: LoadContext | None = None) -> str:
         """The prompt for `item`, with the context when `render` takes one."""
-        if takes_context(self.render, 3):
-            return self.render(item, num_fewshot, context or LoadContext())
-        return self.render(item, num_fewshot)
+        return self.renderer(context)(item, num_fewshot)
 
     def answered(self, pairs: Iterable[tuple[Item, str]]) -> list[Answered]:
         """(item, response) pairs scored with this task's scorer, unscorable ones left out:
@@ -212,6 +218,10 @@ class TaskSpec:
         `mgsm_native_cot.deu_Latn`, then `@<axis>=<value>` for each of `axes`."""
         qualifiers = "".join(f"@{AXES[axis]}={getattr(self, axis)}" for axis in self.axes)
         return f"{self.task}.{self.language}{qualifiers}"
+
+
+def _render_with(render: Callable[..., str], context: LoadContext, item: Item, k: int) -> str:
+    return render(item, k, context)
 
 
 def takes_context(function: Callable[..., Any], position: int) -> bool:

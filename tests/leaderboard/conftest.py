@@ -30,14 +30,18 @@ def filled_db(tmp_path_factory, shared_data) -> Path:
     return db
 
 
-@pytest.fixture()
-def app_env(filled_db, monkeypatch):
-    """Point the app at the filled store (AppTest runs the script in this process)."""
-    monkeypatch.setenv("XBENCH_DB", str(filled_db))
+def _point_app_at(db: Path, monkeypatch) -> Path:
+    """AppTest runs the script in this process: the store via XBENCH_DB, no cached queries."""
+    monkeypatch.setenv("XBENCH_DB", str(db))
     import streamlit as st
 
     st.cache_data.clear()
-    return filled_db
+    return db
+
+
+@pytest.fixture()
+def app_env(filled_db, monkeypatch):
+    return _point_app_at(filled_db, monkeypatch)
 
 
 @pytest.fixture(scope="session")
@@ -52,8 +56,4 @@ def mt_db(tmp_path_factory, shared_data) -> Path:
 
 @pytest.fixture()
 def mt_env(mt_db, monkeypatch):
-    monkeypatch.setenv("XBENCH_DB", str(mt_db))
-    import streamlit as st
-
-    st.cache_data.clear()
-    return mt_db
+    return _point_app_at(mt_db, monkeypatch)
