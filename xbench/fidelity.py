@@ -410,11 +410,13 @@ def fidelity(response: str, expected_language: str) -> FidelityResult:
     _parse(expected_language)  # a bad expected code fails here, not as "wrong language"
     whole = detect(response)
     in_expected = same_language(expected_language, whole.language) if whole.judged else None
-    verdicts = [
-        same_language(expected_language, line.language)
-        for line in map(detect, strip_non_language(response).splitlines())
-        if line.judged
-    ]
+    # A one-line response is its own only line: detect is a function of its text, so the
+    # whole response's detection is reused instead of identifying the same text twice.
+    lines = (
+        whole if line == response else detect(line)
+        for line in strip_non_language(response).splitlines()
+    )
+    verdicts = [same_language(expected_language, line.language) for line in lines if line.judged]
     line_pass = all(verdicts) if verdicts else None
     return FidelityResult(expected_language, whole.language, whole.judged, in_expected, line_pass)
 

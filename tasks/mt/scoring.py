@@ -89,7 +89,7 @@ def _metric(name: str, target: str) -> Any:
 
 
 SACREBLEU_SEED = 12345  # sacrebleu's default (SACREBLEU_SEED)
-CHRF_STATS = "chrF++ statistics"  # Scored.details key: a segment's chrF++ statistics
+SEGMENT_STATS = "segment statistics"  # Scored.details key: {metric: a segment's statistics}
 
 
 def _bootstrap_ci(
@@ -135,23 +135,56 @@ def _bootstrap_ci(
 
 
 @functools.cache
-def _sentence_chrf() -> Any:
-    from sacrebleu.metrics import CHRF
+def _segment_metric(name: str, target: str) -> Any:
+    """The metric objects that extract per-segment statistics while scoring, one per metric
+    and target per process (corpus_metrics builds its own: the bootstrap writes into the
+    signature)."""
+    return _metric(name, target)
 
-    return CHRF(word_order=2)
+
+def segment_statistics(hypothesis: str, reference: str, target: str) -> dict[str, list[Any]]:
+    """Each corpus metric's statistics of one segment, exactly as sacrebleu's
+    `_extract_corpus_statistics([hypothesis], [[reference]])` gives them, so a corpus score is
+    their sum. Two shortcuts that cannot change a number: a hypothesis whose preprocessed text
+    equals the reference's reuses the reference's chrF++ n-grams, and one whose TER words
+    equal the reference's has 0 edits (the edit distance of equal word lists is 0 and no shift
+    can lower it)."""
+    out: dict[str, list[Any]] = {}
+    chrf = _segment_metric("chrF++", target)
+    hyp, ref = chrf._preprocess_segment(hypothesis), chrf._preprocess_segment(reference)
+    ref_ngrams = chrf._extract_reference_info([ref])
+    if hyp == ref:
+        out["chrF++"] = [
+            count
+            for ngrams in ref_ngrams["ref_ngrams"][0]
+            for count in chrf._get_match_statistics(ngrams, ngrams)
+        ]
+    else:
+        out["chrF++"] = chrf._compute_segment_statistics(hyp, ref_ngrams)
+    bleu = _segment_metric("BLEU", target)
+    out["BLEU"] = bleu._extract_corpus_statistics([hypothesis], [[reference]])[0]
+    ter = _segment_metric("TER", target)
+    ref_words = ter._extract_reference_info([ter._preprocess_segment(reference)])
+    hyp = ter._preprocess_segment(hypothesis)
+    if hyp.split() == ref_words["ref_words"][0]:
+        out["TER"] = [0, float(len(ref_words["ref_words"][0]))]
+    else:
+        out["TER"] = ter._compute_segment_statistics(hyp, ref_words)
+    return out
 
 
 def score_response(response: str, item: Item, *, target: str) -> Scored:
-    """Scored(extracted=<the translation>, score=<sentence chrF++, 0-100>)."""
+    """Scored(extracted=<the translation>, score=<sentence chrF++, 0-100>), with the
+    segment's corpus-metric statistics in `details[SEGMENT_STATS]`."""
     hypothesis, stripped = read_translation(response, target)
     reference = item.gold.strip()
-    chrf = _sentence_chrf()  # sacrebleu's sentence_score, its two steps apart:
-    stats = chrf._extract_corpus_statistics([hypothesis], [[reference]])
-    value = chrf._aggregate_and_compute(stats).score
+    stats = segment_statistics(hypothesis, reference, target)
+    # sacrebleu's CHRF(word_order=2).sentence_score, on the statistics above.
+    value = _segment_metric("chrF++", target)._aggregate_and_compute([stats["chrF++"]]).score
     note = None if stripped is None else f"stripped before the translation: {stripped!r}"
-    # The segment's chrF++ statistics: corpus chrF++ sums them instead of extracting again.
+    # Corpus metrics sum these statistics instead of extracting them again.
     return Scored(
-        extracted=hypothesis, score=float(value), note=note, details={CHRF_STATS: stats[0]}
+        extracted=hypothesis, score=float(value), note=note, details={SEGMENT_STATS: stats}
     )
 
 
@@ -171,8 +204,8 @@ def corpus_metrics(
     out = {}
     for metric_name in CORPUS_METRICS:
         metric = _metric(metric_name, target)
-        if metric_name == "chrF++" and all(CHRF_STATS in a.scored.details for a in answered):
-            stats = [a.scored.details[CHRF_STATS] for a in answered]  # from scoring
+        if all(SEGMENT_STATS in a.scored.details for a in answered):
+            stats = [a.scored.details[SEGMENT_STATS][metric_name] for a in answered]
             metric.num_refs = len(references)  # what extraction records, for the signature
         else:
             stats = metric._extract_corpus_statistics(hypotheses, references)

@@ -396,6 +396,38 @@ def test_sentence_chrf_is_sacrebleus():
     assert scored.extracted == hypothesis and scored.score == pytest.approx(expected)
 
 
+@pytest.mark.parametrize("target", ["deu_Latn", "zho_Hans", "jpn_Jpan", "kor_Hang", "tha_Thai"])
+def test_segment_statistics_are_sacrebleus(ntrex_dir, target):
+    """Real NTREX-128 segments: the statistics computed while scoring (shortcuts for equal
+    texts included) equal sacrebleu's extraction for every metric, on hypotheses equal to the
+    reference, equal after TER's tokenisation only, empty, short, other segments and shuffled
+    words."""
+    from sacrebleu.metrics import BLEU, CHRF, TER
+
+    items = SPECS[f"ntrex128_chat_en-x.{target}"].load(LoadContext(ntrex_dir))[:40]
+    references = [item.gold.strip() for item in items]
+    metrics = {
+        "chrF++": CHRF(word_order=2),
+        "BLEU": BLEU(tokenize=scoring.bleu_tokenizer(target)),
+        "TER": TER(normalized=target[:3] in {"zho", "jpn", "kor"},
+                   asian_support=target[:3] in {"zho", "jpn", "kor"}),
+    }  # fmt: skip
+    cases = []
+    for i, reference in enumerate(references):
+        words = reference.split()
+        cases += [
+            (reference, reference), (reference + "  ", reference), ("", reference),
+            ("I am not sure. Maybe 123.", reference), (references[i - 1], reference),
+            (" ".join(words[::-1]), reference), (reference.upper(), reference),
+        ]  # fmt: skip
+    for hypothesis, reference in cases:
+        ours = scoring.segment_statistics(hypothesis, reference, target)
+        for name, metric in metrics.items():
+            theirs = metric._extract_corpus_statistics([hypothesis], [[reference]])[0]
+            assert list(ours[name]) == list(theirs), (name, hypothesis, reference)
+            assert [type(v) for v in ours[name]] == [type(v) for v in theirs]
+
+
 def _answered(pairs, target):
     """(item, response) pairs as the runner hands them to corpus metrics: scored once."""
     return [
