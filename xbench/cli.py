@@ -69,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--bootstrap-resamples", type=int, default=1000, help="resamples for the 95%% CIs (seeded)"
     )
+    p.add_argument("--workers", default="auto", metavar="N",
+                   help="processes that score large units: a number, or auto = every core up "
+                        "to 8 (default: auto; the numbers are the same either way)")  # fmt: skip
     shown = p.add_mutually_exclusive_group()
     shown.add_argument("--quiet", action="store_true", help="no progress display")
     shown.add_argument("--verbose", action="store_true",
@@ -179,6 +182,7 @@ def _cmd_run(a: argparse.Namespace) -> int:
 
     batch: int | str = int(a.batch_size) if a.batch_size.strip().isdigit() else a.batch_size
     result = run(
+        workers=_workers(a.workers),
         model=a.model, tasks=a.tasks, languages=a.languages, limit=a.limit,
         num_fewshot=a.num_fewshot, batch_size=batch, max_gen_toks=a.max_gen_toks,
         apply_chat_template=a.apply_chat_template, db=a.db, data_dir=a.data_dir,
@@ -190,6 +194,16 @@ def _cmd_run(a: argparse.Namespace) -> int:
     print(f"run {result.run_id}{' (resumed)' if result.resumed else ''} -> {result.db}")
     print(_score_table(result.scores))
     return 0
+
+
+def _workers(value: str) -> int:
+    from .workers import auto_workers
+
+    if value.strip() == "auto":
+        return auto_workers()
+    if not value.strip().isdigit():
+        raise XbenchError(f"--workers must be a whole number or auto, not {value!r}")
+    return int(value)
 
 
 def _cmd_merge(a: argparse.Namespace) -> int:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import platform
 import re
 import subprocess
@@ -23,6 +22,7 @@ from .plugins import PluginError
 from .progress import Progress, Stages
 from .spec import Answered, DataError, Item, LoadContext, Scored, TaskSpec
 from .store import SampleRow, Store, UnitScore
+from .workers import SampleScorer, ScoringPool, score_sample
 
 if TYPE_CHECKING:
     from .bridge import Generation
@@ -70,12 +70,16 @@ def run(
     seed: int = 1234,
     shard: str | None = None,
     verbosity: str = "normal",
+    workers: int = 1,
 ) -> RunResult:
     """Evaluate `model` on `tasks` and store the run, every task-language score and every
     sample. Rerunning the same arguments after a crash resumes the unfinished run.
 
     `model_name` is the name results are shown under (default: a short name derived from
-    the spec); `shard="I/N"` runs only the I-th of N deterministic slices of the units."""
+    the spec); `shard="I/N"` runs only the I-th of N deterministic slices of the units;
+    `workers` processes score large units (xbench.workers; the CLI uses every core, up to 8).
+    Workers are started with `spawn`, so a script that calls `run(workers=N)` with N > 1 must
+    do so under `if __name__ == "__main__":`."""
     # 1. Resolve everything that can be wrong before any model loads.
     if verbosity not in ("quiet", "normal", "verbose"):
         raise XbenchError(f"verbosity must be quiet, normal or verbose, not {verbosity!r}")
@@ -83,6 +87,8 @@ def run(
         limit=limit, num_fewshot=num_fewshot, batch_size=batch_size, max_gen_toks=max_gen_toks,
         bootstrap_resamples=bootstrap_resamples,
     )  # fmt: skip
+    if not isinstance(workers, int) or isinstance(workers, bool) or not 1 <= workers <= 256:
+        raise XbenchError(f"--workers must be a whole number from 1 to 256, not {workers!r}")
     generation = _generation(
         temperature=temperature, top_p=top_p, seed=seed, system_prompt=system_prompt,
         apply_chat_template=apply_chat_template, max_gen_toks=max_gen_toks,
@@ -165,6 +171,7 @@ def run(
     )  # fmt: skip
     pending: list[tuple[list[UnitScore], list[SampleRow]]] = []
     last_flush = time.monotonic()
+    pool = ScoringPool(workers)
 
     def flush() -> None:
         nonlocal last_flush
@@ -203,7 +210,7 @@ def run(
                 units, rows = _score(
                     spec, items[spec.name], generations, time.perf_counter() - started,
                     resamples=bootstrap_resamples, plugin=origin[spec.name],
-                    task_languages=coverage[spec.task], stages=stages,
+                    task_languages=coverage[spec.task], stages=stages, pool=pool,
                 )  # fmt: skip
                 pending.append((units, rows))
                 if time.monotonic() - last_flush >= FLUSH_EVERY_S:
@@ -219,6 +226,7 @@ def run(
             flush()  # the units that did finish are kept
         except (Exception, KeyboardInterrupt):
             pending.clear()
+        pool.close()
         shown.close()
         store.finish_run(run_id, "failed", why)
         if isinstance(exc, KeyboardInterrupt | XbenchError):
@@ -227,6 +235,7 @@ def run(
             f"run {run_id} failed: {why}; units finished before it are stored, rerun the same "
             "command to resume"
         ) from (None if isinstance(exc, SystemExit) else exc)
+    pool.close()
     shown.close()
     store.finish_run(run_id, "completed")
     return RunResult(run_id, resumed, store.scores(run_id), store.path, dict(stages.seconds))
@@ -407,27 +416,31 @@ def _score(
     plugin: str = "?",
     task_languages: int | None = None,
     stages: Stages | None = None,
+    pool: ScoringPool | None = None,
 ) -> tuple[list[UnitScore], list[SampleRow]]:
     from . import fidelity
 
     stages = stages or Stages()
-    clock = time.perf_counter
-    scoring_s = fidelity_s = 0.0
+    pool = pool or ScoringPool()
     by_key = {item.item_key: item for item in items}
-    expected = expected_output_language(spec)
+    texts = {}  # item key -> (response as scored, its full length when cut)
+    for gen in generations:
+        if gen.error is None and isinstance(gen.response, str):
+            response, full_length = gen.response, None
+            if len(response) > MAX_RESPONSE_CHARS:
+                response, full_length = response[:MAX_RESPONSE_CHARS], len(response)
+            texts[gen.item_key] = (response, full_length)
+    scorer = _scorer(spec, plugin)
+    results = iter(pool.score(scorer, [(t[0], by_key[k]) for k, t in texts.items()], stages))
     rows, checks, scored_samples, for_corpus = [], [], [], []
     for gen in generations:
         item = by_key[gen.item_key]
-        if gen.error is not None or not isinstance(gen.response, str):
+        if gen.item_key not in texts:
             error = gen.error or f"the model returned no text ({type(gen.response).__name__})"
             rows.append(SampleRow(gen.item_key, gen.prompt, None, None, item.gold, None, error))
             continue
-        response, full_length = gen.response, None
-        if len(response) > MAX_RESPONSE_CHARS:
-            response, full_length = response[:MAX_RESPONSE_CHARS], len(response)
-        started = clock()
-        scored = score_safely(spec, response, item, plugin=plugin)
-        scoring_s += clock() - started
+        response, full_length = texts[gen.item_key]
+        scored, check = next(results)
         if gen.note:  # how the response came back (cut at the token limit), then the scorer's
             scored = replace(scored, note="; ".join(filter(None, (gen.note, scored.note))))
         if scored.error is not None:  # unscorable: an error with its cause, never a wrong answer
@@ -435,11 +448,9 @@ def _score(
                                   item.gold, None, scored.error, note=scored.note,
                                   response_chars=full_length))  # fmt: skip
             continue
+        assert check is not None  # every scorable response has its fidelity check
         scored_samples.append(scored)
         for_corpus.append(Answered(item, response, scored))
-        started = clock()
-        check = fidelity.fidelity(response, expected)
-        fidelity_s += clock() - started
         checks.append(check)
         rows.append(
             SampleRow(
@@ -449,8 +460,6 @@ def _score(
                 note=scored.note, response_chars=full_length,
             )
         )  # fmt: skip
-    stages.seconds["scoring"] += scoring_s
-    stages.seconds["fidelity"] += fidelity_s
     answered = [r.score for r in rows if r.score is not None]
     strict = [0.0 if r.score is None else r.score for r in rows]  # errors count as wrong
     with stages("CIs"):
@@ -518,34 +527,13 @@ def _declared(unit: UnitScore, spec: TaskSpec) -> UnitScore:
     return replace(unit, higher_is_better=info.higher_is_better, metric_scale=float(info.scale))
 
 
+def _scorer(spec: TaskSpec, plugin: str) -> SampleScorer:
+    return SampleScorer(spec.score, spec.name, plugin, expected_output_language(spec))
+
+
 def score_safely(spec: TaskSpec, response: str, item: Item, *, plugin: str) -> Scored:
-    """The plugin's score of one response. A scorer that raises, or returns something other
-    than a Scored with a finite score, makes that sample an error with the cause; the run goes
-    on. A scorer that tries to exit the process stops the run with a PluginError instead."""
-    try:
-        scored = spec.score(response, item)
-    except SystemExit as exc:
-        raise PluginError(
-            f"plugin {plugin}: the scorer of {spec.name} failed: {cause(exc)}; a scorer must "
-            "return a Scored, fix the plugin"
-        ) from None
-    except Exception as exc:  # noqa: BLE001 - every scorer failure becomes that sample's error
-        return Scored(extracted=None, score=0.0, error=f"scorer failed: {cause(exc)}")
-    if not isinstance(scored, Scored):
-        return Scored(
-            extracted=None, score=0.0,
-            error=f"scorer failed: returned {type(scored).__name__}, not a Scored",
-        )  # fmt: skip
-    if scored.error is None and not _finite(scored.score):
-        return Scored(
-            extracted=scored.extracted, score=0.0,
-            error=f"scorer failed: score {scored.score!r} is not a finite number",
-        )  # fmt: skip
-    return scored
-
-
-def _finite(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    """The plugin's score of one response, or that sample's error (workers.score_sample)."""
+    return score_sample(_scorer(spec, plugin), response, item)
 
 
 def _describe(spec: TaskSpec) -> dict[str, Any]:

@@ -7,6 +7,7 @@ data plus three small callables, so a plugin needs nothing from xbench but this 
 
 from __future__ import annotations
 
+import copyreg
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +16,15 @@ from types import MappingProxyType
 from typing import Any
 
 PARTITIONS = ("original", "human_translated", "machine_translated")
+
+
+def _read_only(items: dict[Any, Any]) -> MappingProxyType[Any, Any]:
+    return MappingProxyType(items)
+
+
+# Items and scores travel to scoring worker processes (xbench.workers): their read-only
+# mappings pickle as the dict they show.
+copyreg.pickle(MappingProxyType, lambda proxy: (_read_only, (dict(proxy),)))
 
 
 @dataclass(frozen=True)

@@ -177,6 +177,10 @@ def score_response(response: str, item: Item, *, target: str) -> Scored:
     """Scored(extracted=<the translation>, score=<sentence chrF++, 0-100>), with the
     segment's corpus-metric statistics in `details[SEGMENT_STATS]`."""
     hypothesis, stripped = read_translation(response, target)
+    try:
+        hypothesis.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: no text file or tokenizer (MeCab) takes them
+        hypothesis = hypothesis.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     reference = item.gold.strip()
     stats = segment_statistics(hypothesis, reference, target)
     # sacrebleu's CHRF(word_order=2).sentence_score, on the statistics above.

@@ -19,6 +19,7 @@ import duckdb
 import pytest
 
 import xbench
+import xbench.workers
 
 SNAPSHOT = Path(__file__).parent / "data" / "store_snapshot.json"
 # Every task family with its own scoring path: per-sample metrics, corpus metrics with CIs
@@ -52,11 +53,14 @@ def dump(db: Path) -> dict[str, list[list]]:
     return out
 
 
-def test_a_run_stores_exactly_the_snapshot(tmp_path, shared_data):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_run_stores_exactly_the_snapshot(tmp_path, shared_data, monkeypatch, workers):
+    """Scored in this process, and with every unit scored by 2 worker processes."""
+    monkeypatch.setattr(xbench.workers, "PARALLEL_MIN_SAMPLES", 1)
     db = tmp_path / "x.duckdb"
     xbench.run(model="fake:accuracy=0.6", tasks=TASKS, languages=LANGUAGES, limit=4,
                num_fewshot=0, data_dir=shared_data, db=db, progress=False,
-               bootstrap_resamples=200)  # fmt: skip
+               bootstrap_resamples=200, workers=workers)  # fmt: skip
     got = dump(db)
     if os.environ.get("XBENCH_UPDATE_SNAPSHOT"):
         SNAPSHOT.write_text(json.dumps(got, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
