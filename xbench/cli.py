@@ -14,6 +14,14 @@ from typing import Any
 from .errors import XbenchError
 
 
+class _Parser(argparse.ArgumentParser):
+    """A subcommand's parser: defaults shown in its help."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Help)
+        super().__init__(*args, **kwargs)
+
+
 def _split(value: str) -> list[str]:
     return [v for v in (x.strip() for x in value.split(",")) if v]
 
@@ -28,12 +36,32 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", help="DuckDB file (default: $XBENCH_DB or the user data dir)")
 
 
+class _Help(argparse.HelpFormatter):
+    """Every option's help ends with its default, where it has one worth saying (not None,
+    False or an empty list) and the text does not say it already."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if (
+            "default" in text or default is None or default is False or default == []
+            or default == argparse.SUPPRESS or not action.option_strings
+        ):  # fmt: skip
+            return text
+        shown = ",".join(default) if isinstance(default, list) else default
+        return f"{text} (default: {str(shown).replace('%', '%%')})"
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
     parser = argparse.ArgumentParser(
         prog="xbench",
         description="Multilingual LLM evaluation: per-language scores, stored in DuckDB.",
+        formatter_class=_Help,
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"xbench {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("run", help="run benchmarks and store runs, scores and samples")
     p.add_argument(
@@ -85,7 +113,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("models", help="list the model kinds (built-in and plugins)")
     p.add_argument("--plugin-path", action="append", default=[], help="folder of plugins")
 
-    p = sub.add_parser("tasks", help="list every task variant")
+    p = sub.add_parser("tasks", help="list the tasks: languages, description, offline data")
+    p.add_argument("pattern", nargs="?",
+                   help="only tasks whose name contains this (or matches it, with * and ?)")  # fmt: skip
+    p.add_argument("--benchmark", help="only this benchmark's tasks")
+    p.add_argument("--language", help="only tasks with this language (de, deu_Latn, German)")
+    p.add_argument("--variants", action="store_true",
+                   help="one line per task variant (task x language x prompt language ...)")  # fmt: skip
+    p.add_argument("--data-dir", help="local data copies to check (default: $XBENCH_DATA_DIR)")
+    p.add_argument("--no-data-check", action="store_true",
+                   help="do not load one variant per task to see whether its data are offline")  # fmt: skip
     p.add_argument("--plugin-path", action="append", default=[], help="folder of task plugins")
     p.add_argument("--task-arg", action="append", default=[], metavar="PLUGIN.OPTION=VALUE",
                    help="a plugin option, e.g. mt.pairs=deu_Latn-fra_Latn (repeatable)")  # fmt: skip
@@ -233,6 +270,59 @@ def _cmd_models(a: argparse.Namespace) -> int:
 
 
 def _cmd_tasks(a: argparse.Namespace) -> int:
+    from .catalog import summaries
+
+    found = summaries(
+        a.pattern, benchmark=a.benchmark, language=a.language, data_dir=a.data_dir,
+        check_data=not (a.no_data_check or a.variants), plugin_paths=a.plugin_path,
+        task_args=a.task_arg,
+    )  # fmt: skip
+    if a.variants:
+        return _print_variants(a, {t.task for t in found})
+    if a.json:
+        print(json.dumps([t.as_dict() for t in found], indent=1, ensure_ascii=False))
+        return 0
+    rows = [
+        {"task": t.task, "benchmark": t.benchmark,
+         "languages": _languages_cell(t.languages),
+         "offline": _offline_cell(t),
+         "description": t.description}
+        for t in found
+    ]  # fmt: skip
+    print(_table(rows, ["task", "benchmark", "languages", "offline", "description"]))
+    missing = sum(t.offline is False for t in found)  # at least one variant needs a download
+    print(
+        f"({len(found)} tasks, {sum(t.variants for t in found)} variants: `--variants` lists "
+        "each; offline = its data load with no network, from --data-dir or the cache"
+        + (f"; {missing} not offline: `--json` says why, the data cards say how" if missing else "")
+        + ")"
+    )
+    return 0
+
+
+def _offline_cell(task: Any) -> str:
+    if task.offline_variants is None:
+        return "?"
+    if task.offline:
+        return "yes"
+    return f"{task.offline_variants}/{task.variants}" if task.offline_variants else "no"
+
+
+def _languages_cell(codes: Sequence[str], width: int = 48) -> str:
+    """`11: bn de en es fr ja ru sw te th zh`, cut with `+N` past `width` characters."""
+    from . import languages
+
+    short = [languages.short(c) for c in codes]
+    cell = f"{len(codes)}: "
+    for i, code in enumerate(short):
+        rest = f" +{len(short) - i}"
+        if len(cell) + len(code) + len(rest) > width:
+            return cell.rstrip() + rest
+        cell += code + " "
+    return cell.rstrip()
+
+
+def _print_variants(a: argparse.Namespace, task_names: set[str]) -> int:
     from dataclasses import asdict
 
     from .api import tasks
@@ -240,6 +330,7 @@ def _cmd_tasks(a: argparse.Namespace) -> int:
     rows = [
         {k: v for k, v in asdict(t).items() if k != "task"}
         for t in tasks(plugin_paths=a.plugin_path, task_args=a.task_arg)
+        if t.task in task_names
     ]
     print(
         json.dumps(rows, indent=1)

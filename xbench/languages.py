@@ -125,6 +125,24 @@ def name(code: str) -> str:
         return code
 
 
+def short(code: str) -> str:
+    """`deu_Latn` -> `de`, `arb_Arab` -> `ar`, `zho_Hant` -> `zh-Hant`: the shortest usual tag,
+    the script only where it is not the language's usual one (the code itself when langcodes
+    cannot read it)."""
+    lang, _, script_tag = code.partition("_")
+    lang = _MACRO.get(lang, lang)  # arb -> ara, swh -> swa: the macrolanguage has the 2-letter code
+    try:
+        usual = langcodes.Language.get(lang).maximize().script
+        return langcodes.standardize_tag(
+            lang if script_tag in ("", usual) else f"{lang}-{script_tag}"
+        )
+    except (langcodes.LanguageTagError, LookupError, ValueError):
+        return code
+
+
+_MACRO = {individual: macro for macro, individual in INDIVIDUAL.items() if macro != "cmn"}
+
+
 def autonym(code: str) -> str:
     """`deu_Latn` -> `Deutsch`: the language's name in itself (the code when unknown)."""
     try:

@@ -27,7 +27,7 @@ def test_help_and_tasks_import_no_heavy_libraries():
         f"import sys\nHEAVY = {HEAVY!r}\n"
         "from xbench.cli import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-        "main(['tasks'])\n"
+        "main(['tasks', '--variants'])\n"
         "heavy = [m for m in HEAVY if m in sys.modules]\n"
         "assert not heavy, heavy\n"
     )
@@ -37,7 +37,7 @@ def test_help_and_tasks_import_no_heavy_libraries():
 
 
 def test_tasks_lists_language_fields_and_sources():
-    out = xbench_cli("tasks", "--json", *PLUGIN)
+    out = xbench_cli("tasks", "--variants", "--json", *PLUGIN)
     rows = {r["variant"]: r for r in json.loads(out.stdout)}
     assert rows["mgsm_en_cot.deu_Latn"]["prompt_language"] == "eng_Latn"
     assert rows["capitals.spa_Latn"]["partition"] == "human_translated"
@@ -46,10 +46,55 @@ def test_tasks_lists_language_fields_and_sources():
     }  # fmt: skip
 
 
+def test_tasks_lists_one_line_per_task_with_languages_and_offline_data(shared_data):
+    out = xbench_cli("tasks", "mgsm", "--data-dir", str(shared_data))
+    lines = out.stdout.splitlines()
+    assert out.returncode == 0 and len(lines) == 5  # header, 3 tasks, footer
+    assert lines[1].split()[:4] == ["mgsm_direct", "mgsm", "11:", "bn"]
+    assert "sw te th zh  yes" in lines[1]
+    assert lines[-1].startswith("(3 tasks, 33 variants")
+    rows = json.loads(xbench_cli("tasks", "ntrex128_chat_en", "--json", "--data-dir",
+                                 str(shared_data)).stdout)  # fmt: skip
+    [ntrex] = rows
+    # The shared snapshot has 38 of the 121 NTREX-128 targets: the others say why not.
+    assert (ntrex["variants"], ntrex["offline"], ntrex["offline_variants"]) == (121, False, 38)
+    assert "ntrex128" in ntrex["data_note"]
+
+
+def test_tasks_filters_by_language_benchmark_and_pattern():
+    by_language = json.loads(xbench_cli("tasks", "--language", "Swahili", "--json",
+                                        "--no-data-check").stdout)  # fmt: skip
+    assert {t["benchmark"] for t in by_language} == {"mgsm", "mt"}
+    assert all(t["offline"] is None for t in by_language)
+    assert [t["task"] for t in json.loads(xbench_cli("tasks", "--benchmark", "mgsm", "*cot",
+                                                     "--json", "--no-data-check").stdout)] == [
+        "mgsm_en_cot", "mgsm_native_cot"]  # fmt: skip
+    for args, message in (
+        (["mgsm_drect"], "error: no task matches 'mgsm_drect'; did you mean mgsm_direct"),
+        (["--benchmark", "mgms"], "error: unknown benchmark 'mgms'; did you mean mgsm?"),
+        (["--language", "klingonish"], "error: no task has Klingon (tlh_Latn)"),
+        (["--language", "zzzzzz"], "error: unknown language 'zzzzzz'"),
+    ):
+        out = xbench_cli("tasks", *args, "--no-data-check")
+        assert out.returncode == 2 and out.stderr.startswith(message), out.stderr
+        assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_version_and_defaults_in_help():
+    version = xbench_cli("--version")
+    assert version.returncode == 0 and version.stdout.strip() == f"xbench {xbench.__version__}"
+    run_help = " ".join(xbench_cli("run", "--help").stdout.split())
+    for default in ("(default: 1234)", "(default: mgsm)", "(default: 1000)", "(default: 0)",
+                    "(default: auto;"):  # fmt: skip
+        assert default in run_help
+    assert "(default: None)" not in run_help and "(default: False)" not in run_help
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["run", "--model", "gpt-17"], "error: unknown model 'gpt-17'; model kinds:"),
+        (["run", "--model", "smolm2-135m"], "error: unknown model 'smolm2-135m'; did you mean smollm2-135m?"),
         (["run", "--model", "fake", "--tasks", "nope"], "error: unknown task 'nope'"),
         (["run", "--model", "fake", "--tasks", "mgsm", "--languages", "xx"], "error: the chosen tasks have no language xx"),
         (["run", "--model", "fake", "--tasks", "mgsm_direct", "--languages", "en",

@@ -202,9 +202,13 @@ def resolve(spec: str, kinds: Mapping[str, ModelKind]) -> ModelSpec:
     kind = kinds.get(name)
     if kind is not None and not kind.bare and (sep or not kind.takes_target):
         return kind.resolve(spec, rest)
+    import difflib
+
     names = ", ".join(k.name if k.bare else f"{k.name}:…" for k in kinds.values())
+    close = difflib.get_close_matches(name.casefold(), list(kinds), n=2, cutoff=0.6)
+    hint = f"did you mean {' or '.join(close)}? " if close else ""
     raise XbenchError(
-        f"unknown model {spec!r}; model kinds: {names} (see the model table in the README)"
+        f"unknown model {spec!r}; {hint}model kinds: {names} (see the model table in the README)"
     )
 
 
