@@ -167,10 +167,27 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("migrate", help="upgrade a database written by an older xbench")
     _common(p)
 
-    p = sub.add_parser("export", help="one row per scored sample")
-    p.add_argument("run_id", nargs="?")
-    p.add_argument("--format", choices=("jsonl", "csv", "parquet"), default="jsonl")
-    p.add_argument("--out", required=True, type=Path)
+    p = sub.add_parser(
+        "export", help="samples, scores or Every Eval Ever records of runs, into a file"
+    )
+    p.add_argument("run_ids", nargs="*", metavar="RUN",
+                   help="run ids or model names (default: the latest run)")  # fmt: skip
+    p.add_argument("--scores", action="store_true",
+                   help="one row per model x task variant x metric, not per sample")  # fmt: skip
+    p.add_argument("--latest", action="store_true",
+                   help="with --scores: the leaderboard's view, each model's latest result")  # fmt: skip
+    p.add_argument("--format", choices=("jsonl", "csv", "parquet", "eee"), default="jsonl",
+                   help="eee: Every Eval Ever 0.3.0 aggregate records (JSON), one per run")  # fmt: skip
+    p.add_argument("--instances", action="store_true",
+                   help="with --format eee: the instance-level records of every scored sample too")  # fmt: skip
+    p.add_argument("--organization", default="xbench",
+                   help="with --format eee: who ran the evaluation (source_organization_name)")  # fmt: skip
+    p.add_argument("--out", required=True, type=Path,
+                   help="the file to write (with --format eee and several runs: a folder)")  # fmt: skip
+    _common(p)
+
+    p = sub.add_parser("import", help="Every Eval Ever aggregate records into the store")
+    p.add_argument("files", nargs="+", type=Path, help="EEE aggregate record files (JSON)")
     _common(p)
     return parser
 
@@ -527,10 +544,60 @@ def _cmd_migrate(a: argparse.Namespace) -> int:
 
 
 def _cmd_export(a: argparse.Namespace) -> int:
-    store = _open_store(a)
-    run_id = store.resolve_run_id(a.run_id)
-    count = store.export(run_id, a.format, a.out)
-    print(f"wrote {count} samples of run {run_id} to {a.out}")
+    from . import settings
+    from .store import Store
+
+    if a.latest and (a.run_ids or not a.scores):
+        raise XbenchError(
+            "--latest goes with --scores and no runs: it exports the leaderboard's view"
+        )
+    if a.instances and a.format != "eee":
+        raise XbenchError("--instances goes with --format eee")
+    store = Store(settings.db_path(a.db), read_only=True)
+    if a.latest:
+        count = store.export_scores(None, a.format, a.out)
+        print(f"wrote {count} scores (each model's latest result) to {a.out}")
+        return 0
+    ids = [store.resolve_run_id(r, model_names=True) for r in a.run_ids or [None]]
+    if a.format == "eee":
+        return _export_eee(a, store, ids)
+    if a.scores:
+        count = store.export_scores(ids, a.format, a.out)
+        print(f"wrote {count} scores of {len(ids)} run(s) to {a.out}")
+        return 0
+    if len(ids) > 1:
+        raise XbenchError("samples are exported one run at a time; pass one run, or --scores")
+    count = store.export(ids[0], a.format, a.out)
+    print(f"wrote {count} samples of run {ids[0]} to {a.out}")
+    return 0
+
+
+def _export_eee(a: argparse.Namespace, store: Any, ids: list[str]) -> int:
+    from . import eee
+
+    if a.scores:
+        raise XbenchError("--format eee writes whole records; leave out --scores")
+    if len(ids) > 1 and a.out.exists() and not a.out.is_dir():
+        raise XbenchError(f"{len(ids)} runs make {len(ids)} records: --out must be a folder")
+    for run_id in ids:
+        out = a.out / f"{run_id}.json" if len(ids) > 1 or a.out.is_dir() else a.out
+        results, rows = eee.export_run(
+            store, run_id, out, instances=a.instances, organization=a.organization
+        )
+        extra = f" and {rows} instance records" if a.instances else ""
+        print(
+            f"wrote run {run_id} as an Every Eval Ever record ({results} results{extra}) to {out}"
+        )
+    return 0
+
+
+def _cmd_import(a: argparse.Namespace) -> int:
+    from . import eee, settings
+    from .store import Store
+
+    for run_id, evaluation_id, count in eee.import_records(Store(settings.db_path(a.db)), a.files):
+        said = f"{count} scores" if count else "already imported, nothing added"
+        print(f"{evaluation_id} -> run {run_id} ({said})")
     return 0
 
 
@@ -545,6 +612,7 @@ COMMANDS = {
     "report": _cmd_report,
     "compare": _cmd_compare,
     "export": _cmd_export,
+    "import": _cmd_import,
     "migrate": _cmd_migrate,
     "leaderboard": _cmd_leaderboard,
 }

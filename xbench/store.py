@@ -143,7 +143,8 @@ VIEWS: list[tuple[str, str]] = [
         # same settings). The seed counts only when sampling; a system prompt by its hash.
         """
 CREATE VIEW run_settings AS
-SELECT run_id, concat_ws(', ',
+SELECT run_id, CASE WHEN (args->'imported') IS NOT NULL THEN 'imported (Every Eval Ever)'
+ELSE concat_ws(', ',
     CASE WHEN (args->>'limit') IS NULL THEN 'all items' ELSE 'limit ' || (args->>'limit') END,
     coalesce(args->>'num_fewshot', '0') || '-shot',
     CASE WHEN (args->>'apply_chat_template')::BOOLEAN THEN 'chat template' END,
@@ -156,7 +157,7 @@ SELECT run_id, concat_ws(', ',
          THEN 'top-p ' || (args->'generation'->>'top_p') END,
     CASE WHEN (args->'generation'->>'system_prompt') IS NOT NULL
          THEN 'system prompt ' || left(md5(args->'generation'->>'system_prompt'), 8) END
-) AS settings
+) END AS settings
 FROM runs
 """,
     ),
@@ -499,7 +500,25 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE metric_scores RENAME TO scores;
         """,
     ),
+    (
+        10,
+        "imported results (Every Eval Ever) have their own settings text",
+        """
+        -- No table changes: run_settings names runs with args.imported as imported, so an
+        -- imported result is never ranked as comparable with one made here.
+        SELECT 1;
+        """,
+    ),
 ]
+
+# `xbench export --scores`: one row per model x task variant x metric (docs/store.md).
+SCORE_EXPORT_FIELDS = (
+    "model", "run_id", "task_name", "benchmark", "task", "language", "prompt_language",
+    "partition", "source_language", "target_language", "origin_language", "task_version",
+    "metric", "primary_metric", "value", "ci_low", "ci_high", "value_strict", "n", "n_errors",
+    "task_languages", "higher_is_better", "metric_scale", "signature", "fidelity", "tools_via",
+    "settings", "status", "started_at",
+)  # fmt: skip
 
 # The documented export fields, in order (README "Export").
 EXPORT_FIELDS = (
@@ -1052,16 +1071,36 @@ class Store:
             return [dict(zip(cols, row, strict=True)) for row in rel.fetchall()]
 
     def export(self, run_id: str, fmt: str, out: Path) -> int:
-        """Write one row per scored sample (EXPORT_FIELDS). Returns the number of rows.
-        The file appears whole or not at all: rows go to a temporary file next to `out`,
-        renamed over it at the end (a full disk or a killed export leaves no partial file)."""
-        if fmt not in ("jsonl", "csv", "parquet"):
-            raise XbenchError(f"unknown export format {fmt!r}; use jsonl, csv or parquet")
+        """Write one row per scored sample (EXPORT_FIELDS). Returns the number of rows."""
         query = (
             f"SELECT {', '.join('s.' + f if f != 'model' else 'r.model' for f in EXPORT_FIELDS)}"
-            " FROM samples s JOIN runs r USING (run_id) WHERE s.run_id = ?"
+            " FROM samples s JOIN runs r USING (run_id) WHERE s.run_id = $run_id"
             " ORDER BY s.benchmark, s.task, s.language, TRY_CAST(s.item_key AS BIGINT), s.item_key"
         )
+        return self._write(query, {"run_id": run_id}, EXPORT_FIELDS, fmt, out)
+
+    def export_scores(self, run_ids: Sequence[str] | None, fmt: str, out: Path) -> int:
+        """Write one row per model x task variant x metric (SCORE_EXPORT_FIELDS): of the
+        given runs, or with `run_ids=None` the leaderboard's current view (`latest_units`).
+        Returns the number of rows."""
+        fields = ", ".join(SCORE_EXPORT_FIELDS)
+        order = " ORDER BY model, benchmark, task, language, task_name, metric"
+        if run_ids is None:
+            return self._write(f"SELECT {fields} FROM latest_units{order}", {},
+                               SCORE_EXPORT_FIELDS, fmt, out)  # fmt: skip
+        return self._write(
+            f"SELECT {fields} FROM unit_scores WHERE list_contains($runs, run_id){order}",
+            {"runs": list(run_ids)}, SCORE_EXPORT_FIELDS, fmt, out,
+        )  # fmt: skip
+
+    def _write(
+        self, query: str, params: dict[str, Any], names: Sequence[str], fmt: str, out: Path
+    ) -> int:
+        """The query's rows into `out` as jsonl, csv or parquet. The file appears whole or not
+        at all: rows go to a temporary file next to `out`, renamed over it at the end (a full
+        disk or a killed export leaves no partial file)."""
+        if fmt not in ("jsonl", "csv", "parquet"):
+            raise XbenchError(f"unknown export format {fmt!r}; use jsonl, csv, parquet or eee")
         special = out.exists() and not out.is_file()  # /dev/stdout, a fifo: written directly
         if out.is_dir():
             raise XbenchError(
@@ -1072,14 +1111,14 @@ class Store:
             if not special:
                 out.parent.mkdir(parents=True, exist_ok=True)
             with self.connect() as con:
-                rows = con.execute(query, [run_id]).fetchall()
+                rel = con.sql(query, params=params)
+                count = len(rel)
                 if fmt == "jsonl":
                     with target.open("w", encoding="utf-8") as fh:
-                        for row in rows:
-                            fh.write(json.dumps(dict(zip(EXPORT_FIELDS, row, strict=True)),
-                                                ensure_ascii=False) + "\n")  # fmt: skip
+                        for row in rel.fetchall():
+                            fh.write(json.dumps(dict(zip(names, row, strict=True)),
+                                                ensure_ascii=False, default=str) + "\n")  # fmt: skip
                 else:
-                    rel = con.sql(query.replace("?", "$run_id"), params={"run_id": run_id})
                     (rel.write_csv if fmt == "csv" else rel.write_parquet)(str(target))
             if not special:
                 os.replace(target, out)
@@ -1094,4 +1133,4 @@ class Store:
                 f"cannot write the export to {out}: {why}; choose a writable place with free "
                 "space for --out (nothing was written)"
             ) from None
-        return len(rows)
+        return count

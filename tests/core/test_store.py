@@ -165,14 +165,28 @@ def test_a_store_migrated_from_every_older_version_equals_a_fresh_one(tmp_path, 
         )
         if version >= 7:  # writers of version 7 on keep the spec apart from the name
             con.execute("UPDATE runs SET model_spec = 'fake'")
+        if version >= 9:  # writers of version 9 on store a unit row and its metric rows
+            con.execute(
+                "INSERT INTO units (run_id, task_name, benchmark, task, language,"
+                " prompt_language, partition, task_version, n, n_errors, created_at) VALUES"
+                " ('r1', 't.deu_Latn', 'mt', 't', 'deu_Latn', 'eng_Latn', 'original', '1', 2,"
+                " 0, now())"
+            )  # fmt: skip
         for metric, value in (("chrF++", 55.5), ("TER", 40.0)):
+            if version >= 9:
+                con.execute(
+                    "INSERT INTO scores (run_id, task_name, metric, value, primary_metric,"
+                    " higher_is_better, metric_scale) VALUES ('r1', 't.deu_Latn', ?, ?, true,"
+                    " ?, 100.0)", [metric, value, metric != "TER"],
+                )  # fmt: skip
+                continue
             con.execute(
                 "INSERT INTO scores (run_id, task_name, benchmark, task, language,"
                 " prompt_language, partition, task_version, metric, value, n, n_errors,"
                 " created_at) VALUES ('r1', 't.deu_Latn', 'mt', 't', 'deu_Latn', 'eng_Latn',"
                 " 'original', '1', ?, ?, 2, 0, now())", [metric, value],
             )  # fmt: skip
-        if version >= 8:  # writers of version 8 store each metric's declaration
+        if 8 <= version < 9:  # writers of version 8 store each metric's declaration
             con.execute("UPDATE scores SET metric_scale = 100.0")
             con.execute("UPDATE scores SET higher_is_better = metric <> 'TER'")
     Store(old)  # applies the rest
