@@ -135,8 +135,13 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
 
     p = sub.add_parser("report", help="parity, transfer and language fidelity of a run")
-    p.add_argument("run_id", nargs="?")
+    p.add_argument("run_id", nargs="*", metavar="RUN",
+                   help="a run id or model name (default: the latest run); with --html or "
+                        "--markdown, any number of model names or runs (default: every model)")  # fmt: skip
     p.add_argument("--json", action="store_true", help="print JSON for scripts")
+    p.add_argument("--html", type=Path, metavar="FILE",
+                   help="write a self-contained HTML report (tables, heatmaps, charts; no network)")  # fmt: skip
+    p.add_argument("--markdown", type=Path, metavar="FILE", help="write the report as Markdown")
     _common(p)
 
     p = sub.add_parser("compare", help="per-language deltas and paired tests between two runs")
@@ -399,7 +404,13 @@ def _shown(row: dict[str, Any], columns: Sequence[str]) -> dict[str, Any]:
 def _cmd_report(a: argparse.Namespace) -> int:
     from .report import effect_means, report
 
-    rep = report(a.run_id, db=a.db)
+    if a.html or a.markdown:
+        return _shared_report(a)
+    if len(a.run_id) > 1:
+        raise XbenchError(
+            "the text report is of one run; for several models use --html or --markdown"
+        )
+    rep = report(a.run_id[0] if a.run_id else None, db=a.db)
     if a.json:
         print(json.dumps(rep.as_dict(), indent=1, default=str, ensure_ascii=False))
         return 0
@@ -451,6 +462,25 @@ def _cmd_report(a: argparse.Namespace) -> int:
         rep["fidelity"], ["task", "language", "n", "n_judged", "fidelity", "line_pass_rate"],
         "(no responses)",
     ))  # fmt: skip
+    return 0
+
+
+def _shared_report(a: argparse.Namespace) -> int:
+    from . import share
+    from .eee import _write_atomic
+
+    store = _open_store(a)
+    models = []
+    for target in a.run_id:  # a model name as it is; a run id means its model
+        try:
+            models.append(store.run(store.resolve_run_id(target))["model"])
+        except XbenchError:
+            models.append(target)
+    for path, render in ((a.html, share.render_html), (a.markdown, share.render_markdown)):
+        if path is not None:
+            text = render(store, list(dict.fromkeys(models)) or None)
+            _write_atomic(path, text.encode("utf-8"))
+            print(f"wrote {path} ({len(text.encode()) // 1024 + 1} KB)")
     return 0
 
 
