@@ -252,6 +252,16 @@ def _cmd_run(a: argparse.Namespace) -> int:
     )  # fmt: skip
     print(f"run {result.run_id}{' (resumed)' if result.resumed else ''} -> {result.db}")
     print(_score_table(result.scores))
+    summary = _gap_lines(result.scores)
+    if summary:
+        print("\nPer task, best to worst language (primary metric):")
+        print("\n".join(summary))
+    db = f" --db {a.db}" if a.db else ""
+    print(
+        f"\nLook further:\n  xbench report {result.run_id.rsplit('-', 1)[-1]}{db}"
+        "        parity, transfer, language fidelity of this run\n"
+        f"  xbench leaderboard{db}          every run in the browser (http://127.0.0.1:8501)"
+    )
     return 0
 
 
@@ -263,6 +273,30 @@ def _workers(value: str) -> int:
     if not value.strip().isdigit():
         raise XbenchError(f"--workers must be a whole number or auto, not {value!r}")
     return int(value)
+
+
+def _gap_lines(scores: Sequence[dict[str, Any]]) -> list[str]:
+    """`ntrex128_chat_x-en chrF++: fr 24.5 · de 22.0 · sw 10.6 · ja 5.7 (gap 18.8)`: each
+    task's primary metric over its languages, best first by the metric's direction."""
+    from . import languages
+    from .metrics import show
+
+    by_task: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for s in scores:
+        if s.get("primary_metric", True) and s["value"] is not None:
+            by_task.setdefault((s["task"], s["metric"]), []).append(s)
+    lines = []
+    for (task, metric), rows in by_task.items():
+        if len(rows) < 2:
+            continue
+        lower = rows[0].get("higher_is_better") is False
+        rows.sort(key=lambda r: r["value"], reverse=not lower)
+        scale = rows[0].get("metric_scale")
+        shown = " · ".join(f"{languages.short(r['language'])} {show(r['value'], scale)}"
+                           for r in rows)  # fmt: skip
+        gap = show(abs(rows[0]["value"] - rows[-1]["value"]), scale)
+        lines.append(f"  {task} {metric}: {shown} (gap {gap})")
+    return lines
 
 
 def _cmd_merge(a: argparse.Namespace) -> int:

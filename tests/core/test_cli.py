@@ -119,6 +119,11 @@ def test_run_results_export_round_trip(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert "capitals  spa_Latn" in out.stdout and "100.0" in out.stdout
+    # It ends with the two commands to look further, and the first one works as printed.
+    report_line, board_line = out.stdout.strip().splitlines()[-2:]
+    assert board_line.split()[:3] == ["xbench", "leaderboard", "--db"]
+    report = xbench_cli(*report_line.split()[1:5])
+    assert report.returncode == 0 and "## Parity" in report.stdout, report.stderr
     results = json.loads(xbench_cli("results", "--json", "--db", db).stdout)
     assert results["run"]["status"] == "completed"
     assert {s["language"]: s["value"] for s in results["scores"]} == {
