@@ -232,8 +232,9 @@ def overview_units(db: str | Path) -> pd.DataFrame:
     so the page can drill down to samples and recompute over a subset of languages."""
     return _frame(
         db,
-        "SELECT u.model, u.benchmark, u.task, u.metric, u.higher_is_better, u.language, u.value,"
-        " u.n, u.run_id, u.task_name FROM latest_units u WHERE u.primary_metric"
+        "SELECT u.model, u.benchmark, u.task, u.metric, u.higher_is_better, u.metric_scale,"
+        " u.language, u.value, u.n, u.run_id, u.task_name FROM latest_units u"
+        " WHERE u.primary_metric"
         " ORDER BY u.benchmark, u.task, u.model, u.language",
     )
 

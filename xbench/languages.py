@@ -117,9 +117,12 @@ FAMILIES: dict[str, str] = {
 
 
 def name(code: str) -> str:
-    """`deu_Latn` -> `German`; the code itself when langcodes does not know it."""
+    """`deu_Latn` -> `German`, `swh_Latn` -> `Swahili` (an individual language of a
+    macrolanguage by the macrolanguage's name); the code itself when langcodes does not know
+    it."""
+    lang = code.partition("_")[0]
     try:
-        tag = langcodes.Language.get(code.partition("_")[0])
+        tag = langcodes.Language.get(_MACRO.get(lang, lang))
         return tag.display_name() if tag.is_valid() else code
     except (langcodes.LanguageTagError, LookupError, ValueError):
         return code

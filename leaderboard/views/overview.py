@@ -1,14 +1,22 @@
-"""Overview: every model x task at a glance — the mean over languages, the worst language and
-the gap (best − worst), from each model's latest run of the task.
+"""Overview: every model at a glance, from each model's latest result per task.
 
-A language family or script filter recomputes the three over the kept languages (the parity
-view's definitions, from the units behind it). Each worst language links to its samples.
+First one column group per benchmark: its headline task (the one with the most results) and
+that task's primary metric: mean over languages, worst language, gap (best − worst) and
+coverage ("4/11" languages), models ranked on the chosen benchmark, each row linking to its
+languages. Beneath, the chosen benchmark's per-language heatmap: numbers in the cells, one
+fixed colour scale per metric (0–1 or 0–100, reversed for lower-is-better), languages by name
+(code on hover), sorted by score, gap to English, family or script. Last, every task's mean,
+worst language and gap, each worst language linking to its samples.
+
+A language family or script filter recomputes the numbers over the kept languages (the parity
+view's definitions, from the units behind it).
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -76,6 +84,117 @@ def matrix(table: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
     return wide.sort_values(wide.columns[0], ascending=False)
 
 
+def headlines(table: pd.DataFrame) -> pd.DataFrame:
+    """Per benchmark its headline task (the most model x language results; ties by name),
+    benchmarks with the most results first: columns benchmark, task, metric, results."""
+    sizes = table.groupby(["benchmark", "task", "metric"], as_index=False).languages.sum()
+    sizes = sizes.rename(columns={"languages": "results"})
+    best = sizes.sort_values(["benchmark", "results", "task"], ascending=[True, False, True])
+    best = best.drop_duplicates("benchmark")
+    totals = table.groupby("benchmark").languages.sum().rename("benchmark_results")
+    best = best.join(totals, on="benchmark")
+    return (
+        best.sort_values(["benchmark_results", "benchmark"], ascending=[False, True])
+        .drop(columns="benchmark_results")
+        .reset_index(drop=True)
+    )
+
+
+BENCHMARK_STATS = ("mean", "worst language", "gap", "coverage")
+
+
+def benchmark_table(
+    table: pd.DataFrame, heads: pd.DataFrame, rank_by: str, scales: dict[str, float] | None = None
+) -> pd.DataFrame:
+    """Models as rows; per benchmark (its headline task) the columns `<benchmark> · mean /
+    worst language / gap / coverage`; ranked on `rank_by`'s mean, best first (direction-aware);
+    `details` links to the model's languages on that benchmark's headline task. Means and gaps
+    follow the one display rule: a 0-1 metric in percent points, a 0-100 one as it is."""
+    rows: dict[str, dict[str, object]] = {}
+    for head in heads.itertuples():
+        part = table[(table.task == head.task) & (table.metric == head.metric)]
+        factor = 100.0 if (scales or {}).get(head.task, 1.0) <= 1.0 else 1.0
+        for r in part.itertuples():
+            row = rows.setdefault(r.model, {})
+            row[f"{head.benchmark} · mean"] = r.mean * factor
+            row[f"{head.benchmark} · worst language"] = (
+                None if pd.isna(r.worst_language) else langs.name(r.worst_language)
+            )
+            row[f"{head.benchmark} · gap"] = r.gap * factor
+            row[f"{head.benchmark} · coverage"] = common.coverage(
+                r.languages, getattr(r, "task_languages", None)
+            )
+    wide = pd.DataFrame.from_dict(rows, orient="index")
+    columns = [f"{b} · {stat}" for b in heads.benchmark for stat in BENCHMARK_STATS]
+    # Every model has a row: one without a benchmark's headline task has empty cells there.
+    wide = wide.reindex(index=sorted(table.model.unique()), columns=columns)
+    head = heads[heads.benchmark == rank_by].iloc[0]
+    rows_of_head = table[table.task == head.task]
+    lower = "higher_is_better" in table and bool(rows_of_head.higher_is_better.eq(False).all())
+    wide = wide.sort_values(f"{rank_by} · mean", ascending=lower, na_position="last")
+    wide.insert(0, "details", [
+        "/languages?" + urlencode({"benchmark": rank_by, "task": head.task, "models": m})
+        for m in wide.index
+    ])  # fmt: skip
+    wide.index.name = "model"
+    return wide
+
+
+SORTS = ("score", "gap to English", "family", "script")
+
+
+def language_order(units: pd.DataFrame, how: str) -> list[str]:
+    """The heatmap's languages: best first by mean over models (`score`), largest gap to
+    English first, or grouped by family / script (then by name)."""
+    present = list(units.language.unique())
+    if how in ("family", "script"):
+        group = langs.family if how == "family" else langs.script
+        return sorted(present, key=lambda c: (group(c), langs.name(c)))
+    signed = units.assign(_s=_signed(units))
+    by_language = signed.groupby("language")._s.mean()
+    if how == "gap to English" and "eng_Latn" in by_language:
+        gap = by_language["eng_Latn"] - by_language
+        return sorted(present, key=lambda c: (-gap.get(c, 0.0), langs.name(c)))
+    return sorted(present, key=lambda c: (-by_language.get(c, 0.0), langs.name(c)))
+
+
+def language_heatmap(units: pd.DataFrame, order: list[str], grouped_by: str | None) -> alt.Chart:
+    """Models x languages with the value in each cell, on the metric's full scale."""
+    scale = float(units.metric_scale.dropna().iloc[0]) if units.metric_scale.notna().any() else 1.0
+    lower = bool(units.higher_is_better.eq(False).all())
+    metric = units.metric.iloc[0]
+    group = {"family": langs.family, "script": langs.script}.get(grouped_by or "")
+    data = units.assign(
+        name=units.language.map(
+            lambda c: f"{group(c)} · {langs.name(c)}" if group else langs.name(c)),
+        shown=[None if pd.isna(v) else (v * 100 if scale <= 1 else v) for v in units.value],
+    )  # fmt: skip
+    names = [data[data.language == c].name.iloc[0] for c in order]
+    models = (
+        data.assign(_s=_signed(data)).groupby("model")._s.mean().sort_values(ascending=False)
+    ).index.tolist()
+    shown_top = 100.0
+    colour = alt.Color(
+        "shown:Q", title=f"{metric} ({'lower' if lower else 'higher'} is better)",
+        scale=alt.Scale(scheme="redyellowgreen", domain=[0, shown_top], reverse=lower),
+        legend=alt.Legend(orient="bottom", gradientLength=240),
+    )  # fmt: skip
+    base = alt.Chart(data).encode(
+        x=alt.X("name:N", sort=names, title=None, axis=alt.Axis(labelAngle=-40, labelLimit=160)),
+        y=alt.Y("model:N", sort=models, title=None, axis=alt.Axis(labelLimit=220)),
+        tooltip=[
+            "model", alt.Tooltip("name:N", title="language"),
+            alt.Tooltip("language:N", title="code"),
+            alt.Tooltip("shown:Q", title=metric, format=".1f"), "n",
+        ],
+    )  # fmt: skip
+    cells = base.mark_rect().encode(color=colour)
+    text = base.mark_text(fontSize=11).encode(
+        text=alt.Text("shown:Q", format=".1f"), color=alt.value("#1d1d1f")
+    )
+    return (cells + text).properties(height=alt.Step(26))
+
+
 def language_filter(present: list[str]) -> list[str]:
     """Family and script filters (URL-backed); returns the languages they keep."""
     left, right = st.columns(2)
@@ -122,6 +241,44 @@ def render() -> None:
     if table.empty:
         common.empty_state("No model × task matches these filters; clear some of them.")
         return
+    heads = headlines(table)
+    benchmark = common.choose("Benchmark", list(heads.benchmark), "benchmark",
+                              default=heads.benchmark.iloc[0])  # fmt: skip
+    shown = heads.assign(what=[f"{h.task} ({h.metric})" for h in heads.itertuples()])
+    st.caption(
+        "Each benchmark shows its headline task (the most results) and that task's primary "
+        "metric: " + "; ".join(f"{common.plain(h.benchmark)}: {common.plain(h.what)}"
+                                for h in shown.itertuples())
+        + ". 0–1 metrics in percent points, 0–100 metrics as they are; models ranked on "
+        + common.plain(benchmark) + "."
+    )  # fmt: skip
+    scales = units.groupby("task").metric_scale.first().fillna(1.0).to_dict()
+    board = benchmark_table(table, heads, benchmark, scales)
+    config: dict[str, object] = {
+        "details": st.column_config.LinkColumn("details", display_text="languages ›")
+    }
+    for column in board.columns:
+        if column.endswith((" · mean", " · gap")):
+            config[column] = st.column_config.NumberColumn(column, format="%.1f")
+    st.dataframe(board, column_config=config)
+
+    head = heads[heads.benchmark == benchmark].iloc[0]
+    left, right = st.columns(2)
+    with left:
+        tasks = sorted(table[table.benchmark == benchmark].task.unique())
+        task = common.choose("Task", tasks, "heat_task", default=head.task)
+    with right:
+        how = common.choose("Sort languages by", list(SORTS), "sort")
+    cells = units[(units.task == task)]
+    if not cells.empty:
+        order = language_order(cells, how or "score")
+        chart = language_heatmap(cells, order, how if how in ("family", "script") else None)
+        st.altair_chart(chart)
+
+    st.subheader("Every task")
+    st.caption(
+        "Mean, worst language (a link to its samples) and gap of each task's primary metric."
+    )
     wide = matrix(table, units)
     config = {
         c: st.column_config.LinkColumn(

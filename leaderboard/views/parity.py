@@ -30,11 +30,14 @@ def measures_chart(parity: pd.DataFrame) -> alt.FacetChart:
         .mark_bar()
         .encode(
             x=alt.X("value:Q", title=None, axis=alt.Axis(format=".2~f")),
-            y=alt.Y("model:N", sort=parity.model.tolist(), title=None),
+            y=alt.Y(
+                "model:N", sort=parity.model.tolist(), title=None, axis=alt.Axis(labelLimit=120)
+            ),
             tooltip=["model", "measure", alt.Tooltip("value:Q", format=".3f")],
         )
         .properties(width=220, height=alt.Step(20 if len(parity) <= 30 else 10))
-        .facet(column=alt.Column("measure:N", sort=list(MEASURES.values()), title=None))
+        # One measure under the other: every one readable on a phone's width too.
+        .facet(facet=alt.Facet("measure:N", sort=list(MEASURES.values()), title=None), columns=1)
         .resolve_scale(x="independent")
     )
 

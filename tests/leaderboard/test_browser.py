@@ -33,9 +33,9 @@ def leaderboard(filled_db, browser):
         yield running
 
 
-@pytest.fixture()
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
+@pytest.fixture(params=[1400, 400], ids=["wide", "phone"])
+def page(browser, request):
+    context = browser.new_context(viewport={"width": request.param, "height": 900})
     yield context.new_page()
     context.close()
 
@@ -47,7 +47,15 @@ def test_page_renders(leaderboard, page, path):
     server.wait_until_drawn(page, server.KEY_ELEMENTS[path])
     assert page.get_by_role("heading", name=PAGES[path], level=1).first.is_visible()
     server.check_no_error(page, url)  # again, after the charts drew
-    server.full_screenshot(page, SCREENSHOTS / f"{path}.png")
+    width = page.viewport_size["width"]
+    server.full_screenshot(page, SCREENSHOTS / f"{path}-{width}.png")
+    # Readable on a phone too: the page itself never scrolls sideways (tables and charts
+    # scroll or shrink inside their own boxes).
+    overflow = page.evaluate(
+        "Math.max(...[...document.querySelectorAll('[data-testid=\\\"stMain\\\"], body')]"
+        ".map(e => e.scrollWidth - e.clientWidth))"
+    )
+    assert overflow <= 1, f"{path} at {width} px scrolls sideways by {overflow} px"
     # The sidebar links every page (st.navigation), so each page is reachable by a click too.
     nav = page.locator('[data-testid="stSidebarNav"]')
     for title in PAGES.values():

@@ -2,15 +2,23 @@
 recomputation over a language family or script, and links from cells to their samples."""
 
 import duckdb
+import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from tests.helpers import REPO
 from tests.leaderboard import pages
+from xbench import languages as xlangs
 from xbench.store import Store
 from xbench_leaderboard import queries
-from xbench_leaderboard.views.overview import recompute, samples_url
+from xbench_leaderboard.views.overview import (
+    headlines,
+    language_heatmap,
+    language_order,
+    recompute,
+    samples_url,
+)
 
 LOW, HIGH, SMOL = "fake:accuracy=0.3", "fake:accuracy=0.8", "smollm2-135m"
 
@@ -25,7 +33,7 @@ def unit(db, model: str, task_name: str):
 
 
 def test_cells_show_the_stored_mean_worst_language_and_gap(app_env):
-    table = open_page().dataframe[0].value
+    table = open_page().dataframe[1].value  # every task (the expander under the heatmap)
     assert set(table.index) == {LOW, HIGH, SMOL}
     stored = queries.overview(app_env)
     assert len(stored) == 9  # 2 fakes x (2 MGSM modes + capitals + moodcheck) + SmolLM2 x 1
@@ -61,7 +69,7 @@ def test_a_family_filter_recomputes_over_its_languages(app_env):
     at = open_page(families="Indo-European")
     assert at.multiselect(key="w_families").value == ["Indo-European"]
     assert "over 3 of 6 languages: deu_Latn, eng_Latn, spa_Latn" in at.caption[0].value
-    table = at.dataframe[0].value
+    table = at.dataframe[1].value
     de, en = (unit(app_env, HIGH, f"mgsm_en_cot.{c}").value for c in ("deu_Latn", "eng_Latn"))
     assert table.loc[HIGH, "mgsm_en_cot (accuracy) · mean"] == pytest.approx((de + en) / 2)
     assert table.loc[HIGH, "mgsm_en_cot (accuracy) · gap"] == pytest.approx(abs(en - de))
@@ -76,7 +84,7 @@ def test_a_family_filter_recomputes_over_its_languages(app_env):
 
 def test_model_and_benchmark_filters_and_cell_samples_links(app_env):
     at = open_page(models=SMOL, benchmarks="mgsm", cell_task="mgsm_direct")
-    table = at.dataframe[0].value
+    table = at.dataframe[1].value
     assert table.index.tolist() == [SMOL]
     assert [c.partition(" · ")[0] for c in table.columns] == ["mgsm_direct (accuracy)"] * 4
     assert at.selectbox(key="w_cell_model").value == SMOL
@@ -86,7 +94,7 @@ def test_model_and_benchmark_filters_and_cell_samples_links(app_env):
         assert f"[{language} 0.000](/samples?run={run_id}&unit=mgsm_direct.{language})" in links
     at.multiselect(key="w_models").set_value([LOW, HIGH]).run()
     assert at.query_params["models"] == f"{LOW},{HIGH}"
-    assert set(at.dataframe[0].value.index) == {LOW, HIGH}
+    assert set(at.dataframe[1].value.index) == {LOW, HIGH}
 
 
 def test_a_model_without_the_chosen_task_says_which_run_fills_it(app_env):
@@ -145,8 +153,58 @@ def test_a_damaged_or_newer_store_is_one_message_not_an_exception(
 def test_a_multi_metric_task_shows_its_primary_metric_named(mt_env):
     """MT stores four metrics per unit; the Overview shows one number per task, the primary
     metric (corpus chrF++), and says so in the column name."""
-    table = open_page().dataframe[0].value
+    at = open_page()
+    table = at.dataframe[1].value
     tasks = {c.partition(" · ")[0] for c in table.columns}
     assert tasks == {"ntrex128_chat_en-x (chrF++)", "ntrex128_chat_x-en (chrF++)"}
     stored = queries.overview(mt_env)
     assert set(stored.metric) == {"chrF++"}
+    # The benchmark group names its headline task and metric.
+    assert "mt: ntrex128_chat_en-x (chrF++)" in pages.shown(at.caption[0].value)
+
+
+def test_one_column_group_per_benchmark_ranked_with_coverage(app_env):
+    """The benchmark with the most results comes first (MGSM: 2 fakes x 2 modes x 4 languages
+    and SmolLM2 x 2); its headline task is its task with the most results (a tie: by name)."""
+    stored = queries.overview(app_env)
+    heads = headlines(stored)
+    assert heads.benchmark.iloc[0] == "mgsm" and heads.task.iloc[0] == "mgsm_en_cot"
+    at = open_page()
+    assert at.selectbox(key="w_benchmark").value == "mgsm"
+    board = at.dataframe[0].value
+    assert board.columns[0] == "details"
+    assert list(board.columns[1:5]) == [
+        "mgsm · mean", "mgsm · worst language", "mgsm · gap", "mgsm · coverage"]  # fmt: skip
+    assert board.index.tolist()[:2] == [HIGH, LOW]  # ranked on MGSM, best first
+    row = stored[(stored.model == LOW) & (stored.task == "mgsm_en_cot")].iloc[0]
+    assert board.loc[LOW, "mgsm · mean"] == pytest.approx(100 * row["mean"])  # percent points
+    assert board.loc[LOW, "mgsm · worst language"] == "German"  # a name, not a code
+    assert board.loc[LOW, "mgsm · coverage"] == "4/11"
+    assert board.loc[LOW, "details"].startswith("/languages?benchmark=mgsm&task=mgsm_en_cot")
+    # SmolLM2 has no English-CoT result: its MGSM cells are empty, not another task's.
+    assert pd.isna(board.loc[SMOL, "mgsm · mean"])
+    # Ranking on another benchmark reorders the rows.
+    other = heads.benchmark.iloc[1]
+    at.selectbox(key="w_benchmark").set_value(other).run()
+    assert at.query_params["benchmark"] == other
+
+
+def test_heatmap_languages_sort_and_numbers_on_a_fixed_scale(app_env):
+    units = queries.overview_units(app_env)
+    cells = units[units.task == "mgsm_en_cot"]
+    by_family = language_order(cells, "family")
+    assert by_family == sorted(
+        set(cells.language), key=lambda c: (xlangs.family(c), xlangs.name(c))
+    )
+    assert by_family[:2] == ["swh_Latn", "eng_Latn"]  # Atlantic-Congo, then Indo-European
+    by_score = language_order(cells, "score")
+    means = cells.groupby("language").value.mean()
+    assert [means[c] for c in by_score] == sorted(means, reverse=True)
+    gap = language_order(cells, "gap to English")
+    assert gap[-1] == "eng_Latn" or means[gap[-1]] >= means["eng_Latn"]
+    spec = language_heatmap(cells, by_score, None).to_dict()
+    colour = spec["layer"][0]["encoding"]["color"]
+    assert colour["scale"]["domain"] == [0, 100.0]  # accuracy in percent points, 0-100
+    assert spec["layer"][1]["mark"]["type"] == "text"  # the number in each cell
+    names = {row["name"] for row in spec["datasets"][spec["data"]["name"]]}
+    assert {"English", "German", "Swahili", "Chinese"} <= names
