@@ -156,8 +156,15 @@ def latest_run(db: str | Path, model: str) -> str | None:
 def runs(db: str | Path) -> pd.DataFrame:
     return _frame(
         db,
-        "SELECT run_id, model, status, error, started_at, finished_at, duration_s, model_info,"
-        " args, versions, git_hash, tasks FROM runs ORDER BY started_at DESC",
+        # With what each run covers: its benchmarks, languages and units, and its settings.
+        "SELECT r.run_id, r.model, r.status, r.error, r.started_at, r.finished_at, r.duration_s,"
+        " r.model_info, r.args, r.versions, r.git_hash, r.tasks, rs.settings,"
+        " (SELECT string_agg(DISTINCT u.benchmark, ', ' ORDER BY u.benchmark) FROM units u"
+        "   WHERE u.run_id = r.run_id) AS benchmarks,"
+        " (SELECT count(DISTINCT u.language) FROM units u WHERE u.run_id = r.run_id) AS languages,"
+        " (SELECT count(*) FROM units u WHERE u.run_id = r.run_id) AS units_done,"
+        " json_array_length(r.tasks) AS units_planned"
+        " FROM runs r JOIN run_settings rs USING (run_id) ORDER BY r.started_at DESC",
     )
 
 

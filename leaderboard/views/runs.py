@@ -16,10 +16,28 @@ from xbench_leaderboard import common
 def render() -> None:
     st.title("Runs")
     runs = common.query("runs")
+    table = runs.assign(
+        coverage=[f"{d}/{p}" if pd.notna(p) else str(d)
+                  for d, p in zip(runs.units_done, runs.units_planned, strict=True)],
+    )  # fmt: skip
     st.dataframe(
-        runs[["model", "status", "started_at", "duration_s", "error", "run_id"]],
+        table[
+            [
+                "model",
+                "benchmarks",
+                "languages",
+                "coverage",
+                "status",
+                "settings",
+                "started_at",
+                "duration_s",
+                "error",
+                "run_id",
+            ]
+        ],  # fmt: skip
         hide_index=True,
         column_config={
+            "coverage": st.column_config.TextColumn("units", help="units stored / units asked for"),
             "started_at": st.column_config.DatetimeColumn("started", format="YYYY-MM-DD HH:mm:ss"),
             "duration_s": st.column_config.NumberColumn("duration (s)", format="%.1f"),
         },
@@ -39,9 +57,9 @@ def render() -> None:
     left, right = st.columns(2)
     with left:
         st.subheader("Arguments")
-        st.json(_json(run.args), expanded=True)
+        st.dataframe(settings_table(_json(run.args) or {}), hide_index=True)
         st.subheader("Model")
-        st.json(_json(run.model_info) or {}, expanded=True)
+        st.dataframe(settings_table(_json(run.model_info) or {}), hide_index=True)
     with right:
         st.subheader("Versions")
         versions = _json(run.versions) or {}
@@ -72,6 +90,28 @@ def render() -> None:
             "samples": st.column_config.LinkColumn("samples", display_text="open"),
         },
     )
+
+
+def settings_table(values: dict[str, Any], prefix: str = "") -> pd.DataFrame:
+    """A nested JSON object as readable rows `setting · value`: nested keys joined with a dot
+    (`generation.temperature`), lists as comma-separated text, nothing left as a JSON tree."""
+    rows: list[dict[str, str]] = []
+
+    def walk(value: Any, key: str) -> None:
+        if isinstance(value, dict) and value:
+            for k, v in value.items():
+                walk(v, f"{key}.{k}" if key else str(k))
+        elif isinstance(value, list):
+            if any(isinstance(v, dict | list) for v in value):
+                for i, v in enumerate(value):
+                    walk(v, f"{key}[{i}]")
+            else:
+                rows.append({"setting": key, "value": ", ".join(map(str, value)) or "—"})
+        else:
+            rows.append({"setting": key, "value": "—" if value in (None, {}) else str(value)})
+
+    walk(values, prefix)
+    return pd.DataFrame(rows, columns=["setting", "value"])
 
 
 def _status(run: pd.Series) -> None:

@@ -24,6 +24,10 @@ def test_table_lists_every_run_of_the_filled_store(app_env):
     assert sorted(table.run_id) == sorted(stored.run_id)
     assert set(table.model) == {"fake:accuracy=0.3", "fake:accuracy=0.8", "smollm2-135m"}
     assert set(table.status) == {"completed"} and table.error.isna().all()
+    # What each run covers, and with which settings.
+    smol = table.set_index("model").loc["smollm2-135m"]
+    assert (smol.benchmarks, smol.languages, smol.coverage) == ("mgsm", 2, "2/2")
+    assert smol.settings == "limit 2, 0-shot, max 8 tokens"
     # Without a run in the URL the latest is shown, and written to the URL.
     assert at.query_params["run"] == stored.run_id[0]
     assert at.success[0].value.startswith("**Completed**") and not at.error
@@ -34,19 +38,24 @@ def test_a_run_from_the_url_shows_its_metadata_and_timings(app_env):
     at = open_page(run=run.run_id)
     assert at.header[0].value == f"smollm2-135m · {run.run_id}"
 
-    args, model_info = (json.loads(j.value) for j in at.json)
-    assert args["limit"] == 2 and args["max_gen_toks"] == 8
-    assert model_info == json.loads(run.model_info)
-    versions = at.dataframe[1].value.version.to_dict()
+    # Arguments and model identity as readable rows, nested keys joined with dots.
+    args = at.dataframe[1].value.set_index("setting").value
+    assert args["limit"] == "2" and args["max_gen_toks"] == "8"
+    assert args["generation.temperature"] == "0.0"
+    assert args["tasks"] == "mgsm_direct.deu_Latn, mgsm_direct.eng_Latn"
+    model = at.dataframe[2].value.set_index("setting").value
+    assert model["kind"] == json.loads(run.model_info)["kind"] == "smollm2-135m"
+    assert not at.json  # no raw JSON trees
+    versions = at.dataframe[3].value.version.to_dict()
     assert versions == json.loads(run.versions)
     assert {"xbench", "lm_eval", "transformers", "torch", "python"} <= set(versions)
     assert f"`{run.git_hash}`" in at.markdown[0].value
 
-    variants = at.dataframe[2].value
+    variants = at.dataframe[4].value
     assert list(variants.name) == ["mgsm_direct.deu_Latn", "mgsm_direct.eng_Latn"]
     assert variants.source.str.contains("mgsm").all() and set(variants.version) == {"2"}
 
-    timings = at.dataframe[3].value
+    timings = at.dataframe[5].value
     units = queries.units(app_env, run.run_id)
     assert list(timings.duration_s) == list(units.duration_s)
     assert timings.samples[0] == f"/samples?run={run.run_id}&unit=mgsm_direct.deu_Latn"
@@ -80,7 +89,7 @@ def test_a_failed_run_shows_its_cause(failed_db):
     assert at.error[0].value.startswith("**Failed**")
     assert "fake model failure after 2 requests" in at.error[0].value
     # The unit finished before the crash is kept and timed; the other is not there.
-    assert list(at.dataframe[3].value.task_name) == ["mgsm_native_cot.deu_Latn"]
+    assert list(at.dataframe[5].value.task_name) == ["mgsm_native_cot.deu_Latn"]
 
 
 def test_a_failed_run_is_listed_but_never_ranked(failed_db):
