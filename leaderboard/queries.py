@@ -191,6 +191,14 @@ SAMPLE_FILTER = (
     " AND (? = '' OR prompt ILIKE ? ESCAPE '!' OR response ILIKE ? ESCAPE '!'"
     "      OR gold ILIKE ? ESCAPE '!' OR extracted ILIKE ? ESCAPE '!')"
 )
+# Which samples to show: every one, the wrong ones (scored below full marks: 1, or 100 for a
+# 0-100 per-sample metric), the errors (no score), or responses in another language.
+SHOWN = {
+    "all": "",
+    "wrong": " AND error IS NULL AND score < ?",
+    "errors": " AND error IS NOT NULL",
+    "wrong language": " AND in_expected = false",
+}
 
 
 def samples(
@@ -201,15 +209,21 @@ def samples(
     *,
     limit: int = 20,
     offset: int = 0,
+    show: str = "all",
+    full_marks: float = 1.0,
 ) -> tuple[pd.DataFrame, int]:
-    """One page of a unit's samples (matching `search` anywhere in the texts) and the total."""
+    """One page of a unit's samples (matching `search` anywhere in the texts, of the kind
+    `show` names: SHOWN) and the total."""
     pattern = _like(search)
     params = [run_id, task_name, search, pattern, pattern, pattern, pattern]
-    total = _values(db, "SELECT count(*) FROM samples" + SAMPLE_FILTER, params)[0]
+    where = SAMPLE_FILTER + SHOWN[show]
+    if show == "wrong":
+        params.append(full_marks)
+    total = _values(db, "SELECT count(*) FROM samples" + where, params)[0]
     page = _frame(
         db,
         "SELECT item_key, prompt, response, extracted, gold, score, error, detected_language,"
-        " in_expected, note, response_chars FROM samples" + SAMPLE_FILTER
+        " in_expected, note, response_chars FROM samples" + where
         + " ORDER BY TRY_CAST(item_key AS BIGINT), item_key LIMIT ? OFFSET ?",
         [*params, limit, offset],
     )  # fmt: skip
@@ -225,7 +239,7 @@ def unit(db: str | Path, run_id: str, task_name: str) -> pd.DataFrame:
         db,
         "SELECT s.benchmark, s.task, s.task_name, s.language, s.prompt_language, s.partition,"
         " s.task_version, s.metric, s.value, s.ci_low, s.ci_high, s.value_strict, s.n, s.n_errors,"
-        " s.fidelity, s.sensitive, s.model FROM unit_scores s"
+        " s.fidelity, s.sensitive, s.model, s.metric_scale FROM unit_scores s"
         " WHERE s.run_id = ? AND s.task_name = ? ORDER BY s.metric",
         [run_id, task_name],
     )

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from xbench_leaderboard import common
+from xbench_leaderboard import common, queries
 
 PAGE_SIZE = 20
 CONTENT_WARNING = (
@@ -26,7 +26,7 @@ CONTENT_WARNING = (
 def render() -> None:
     st.title("Samples")
     runs = common.query("runs")
-    asked = {key: st.query_params.get(key) for key in ("run", "unit", "q")}
+    asked = {key: st.query_params.get(key) for key in ("run", "unit", "q", "show")}
     if asked["run"] is not None and asked["run"] not in set(runs.run_id):
         st.warning(f"There is no run {common.plain(asked['run'])} in this store; choose one below.")
     elif asked["run"] is not None:  # a drill-down link: its run decides the model
@@ -77,9 +77,15 @@ def render() -> None:
             help="Search is off while the texts are hidden; tick 'Show texts' to search.",
         )  # fmt: skip
         search = ""
-    if show_texts and (run_id, unit, search) != (asked["run"], asked["unit"], asked["q"] or ""):
+    shown = common.choose("Show", list(queries.SHOWN), "show")
+    # Full marks of the per-sample score: that of the metric with a strict value (per sample).
+    per_sample = header[header.value_strict.notna()]
+    full = 100.0 if not per_sample.empty and per_sample.metric_scale.iloc[0] > 1 else 1.0
+    if show_texts and (run_id, unit, search, shown) != (
+        asked["run"], asked["unit"], asked["q"] or "", asked["show"] or "all"
+    ):  # fmt: skip
         st.query_params["page"] = "1"  # another unit or search starts at its first page
-    _samples(run_id, unit, search, show_texts=show_texts)
+    _samples(run_id, unit, search, show_texts=show_texts, shown=shown or "all", full=full)
 
 
 def _header(header: pd.DataFrame) -> None:
@@ -105,19 +111,23 @@ def _header(header: pd.DataFrame) -> None:
             cols[4].caption(ci)
 
 
-def _samples(run_id: str, unit: str, search: str, *, show_texts: bool) -> None:
+def _samples(
+    run_id: str, unit: str, search: str, *, show_texts: bool, shown: str = "all",
+    full: float = 1.0,
+) -> None:  # fmt: skip
     try:
         page = max(int(st.query_params.get("page", "1")), 1)
     except ValueError:
         page = 1
-    rows, total = _page(run_id, unit, search, page)
+    rows, total = _page(run_id, unit, search, page, shown, full)
     pages = max(1, math.ceil(total / PAGE_SIZE))
     if page > pages:  # a stale link past the end shows the last page
         page = pages
-        rows, total = _page(run_id, unit, search, page)
+        rows, total = _page(run_id, unit, search, page, shown, full)
     st.query_params["page"] = str(page)
 
-    found = f"{total} sample{'s' * (total != 1)}" + (
+    kind = "" if shown == "all" else f" ({shown})"
+    found = f"{total} sample{'s' * (total != 1)}{kind}" + (
         f" matching “{common.plain(search, 120)}”" if search else ""
     )
     prev, info, nxt = st.columns([1, 4, 1])
@@ -126,15 +136,19 @@ def _samples(run_id: str, unit: str, search: str, *, show_texts: bool) -> None:
     nxt.button("Next →", disabled=page >= pages, on_click=_go, args=(page + 1,), key="next")
     if rows.empty:
         common.empty_state(
-            "No sample matches this search." if search else "This unit has no samples."
-        )
+            "No sample matches this search." if search
+            else "No sample of this kind." if shown != "all" else "This unit has no samples."
+        )  # fmt: skip
     for sample in rows.itertuples():
         _sample(sample, show_texts)
 
 
-def _page(run_id: str, unit: str, search: str, page: int) -> tuple[pd.DataFrame, int]:
+def _page(
+    run_id: str, unit: str, search: str, page: int, shown: str = "all", full: float = 1.0
+) -> tuple[pd.DataFrame, int]:
     offset = (page - 1) * PAGE_SIZE
-    return common.query("samples", run_id, unit, search, limit=PAGE_SIZE, offset=offset)
+    return common.query("samples", run_id, unit, search, limit=PAGE_SIZE, offset=offset,
+                        show=shown, full_marks=full)  # fmt: skip
 
 
 def _go(page: int) -> None:

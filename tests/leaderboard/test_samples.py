@@ -59,7 +59,8 @@ def test_choosing_model_run_and_unit_writes_the_url(app_env):
     at.selectbox(key="w_unit").select("mgsm_en_cot.swh_Latn").run()
     assert not at.exception
     assert dict(at.query_params) == {
-        "model": "fake:accuracy=0.8", "run": run, "unit": "mgsm_en_cot.swh_Latn", "page": "1"
+        "model": "fake:accuracy=0.8", "run": run, "unit": "mgsm_en_cot.swh_Latn", "page": "1",
+        "show": "all",
     }  # fmt: skip
     assert {m.label: m.value for m in at.metric}["Language"] == "swh_Latn"
     assert len(at.expander) == 12
@@ -77,7 +78,7 @@ def test_sensitive_unit_hides_texts_until_the_click(app_env):
     at.checkbox(key=f"reveal:{run}:moodcheck.jpn_Jpan").check().run()
     assert "Label the mood of: day 0 was 穏やか.\nMood:" in codes(at)
     # The reveal is not in the URL: the same link opened afresh hides the texts again.
-    assert set(at.query_params) == {"model", "run", "unit", "page"}
+    assert set(at.query_params) == {"model", "run", "unit", "page", "show"}
     assert codes(open_page(**at.query_params)) == []
 
 
@@ -205,3 +206,37 @@ def test_a_cut_response_and_a_scorer_note_are_shown(tmp_path, monkeypatch):
     captions = [shown(c.value) for c in at.caption]
     assert "Response cut to its first 1,000 of 3,001 characters before scoring." in captions
     assert 'Scorer: stripped before the answer: "Sure!"' in captions
+
+
+def test_show_wrong_errors_or_wrong_language_only(app_env, tmp_path, monkeypatch):
+    import shutil
+
+    import duckdb
+
+    db = tmp_path / "x.duckdb"
+    shutil.copy(app_env, db)
+    run = run_of(db, "fake:accuracy=0.3", "mgsm_native_cot.deu_Latn")
+    unit = "mgsm_native_cot.deu_Latn"
+    with duckdb.connect(str(db)) as con:  # one sample an error, one in the wrong language
+        keys = [k for (k,) in con.execute(
+            "SELECT item_key FROM samples WHERE run_id = ? AND task_name = ? ORDER BY item_key",
+            [run, unit]).fetchall()]  # fmt: skip
+        con.execute("UPDATE samples SET score = NULL, error = 'the model returned no text'"
+                    " WHERE run_id = ? AND task_name = ? AND item_key = ?", [run, unit, keys[0]])  # fmt: skip
+        con.execute("UPDATE samples SET in_expected = false WHERE run_id = ? AND task_name = ?"
+                    " AND item_key = ?", [run, unit, keys[1]])  # fmt: skip
+        wrong = con.execute("SELECT count(*) FROM samples WHERE run_id = ? AND task_name = ?"
+                            " AND error IS NULL AND score < 1", [run, unit]).fetchall()[0][0]  # fmt: skip
+    monkeypatch.setenv("XBENCH_DB", str(db))
+    st.cache_data.clear()
+    at = open_page(run=run, unit=unit, show="errors")
+    assert at.selectbox(key="w_show").value == "errors"
+    assert len(at.expander) == 1 and "· error ·" in at.expander[0].label
+    at = open_page(run=run, unit=unit, show="wrong language")
+    assert len(at.expander) == 1 and at.expander[0].label.startswith(keys[1])
+    at = open_page(run=run, unit=unit, show="wrong")
+    assert 0 < wrong == len(at.expander) and all("✗" in e.label for e in at.expander)
+    assert f"{wrong} samples (wrong)" in " ".join(c.value for c in at.caption)
+    # Choosing a kind writes it to the URL and starts at the first page.
+    at.selectbox(key="w_show").set_value("all").run()
+    assert at.query_params["show"] == "all" and at.query_params["page"] == "1"
