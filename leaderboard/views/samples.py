@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from xbench.metrics import show
 from xbench_leaderboard import common, queries
 
 PAGE_SIZE = 20
@@ -102,11 +103,17 @@ def _header(header: pd.DataFrame) -> None:
     cols[2].metric("n", int(first.n))
     cols[3].metric("Errors", int(first.n_errors), help="samples with no scorable response")
     for row in header.itertuples():
-        ci = "" if pd.isna(row.ci_low) else f"95% CI [{row.ci_low:.3f}, {row.ci_high:.3f}]"
-        value = "—" if pd.isna(row.value) else f"{row.value:.3f}"
+        scale = row.metric_scale if not pd.isna(row.metric_scale) else 1.0
+        ci = (
+            "" if pd.isna(row.ci_low)
+            else f"95% CI [{show(row.ci_low, scale)}, {show(row.ci_high, scale)}]"
+        )  # fmt: skip
+        value = "—" if pd.isna(row.value) else show(row.value, scale)
+        unit = "%" if scale <= 1 else f" of {scale:.0f}"
         cols[4].metric(
-            common.plain(row.metric.capitalize()), value, help=ci or "no answered samples"
-        )
+            common.plain(f"{row.metric}{unit if value != '—' else ''}"), value,
+            help=ci or "no answered samples",
+        )  # fmt: skip
         if ci:
             cols[4].caption(ci)
 
@@ -165,9 +172,11 @@ def _sample(sample: Any, show_texts: bool) -> None:
     lang = sample.detected_language if isinstance(sample.detected_language, str) else "—"
     with st.expander(f"{common.plain(str(sample.item_key))} · {verdict} · language {lang}"):
         meta = {
-            "score": sample.score,
+            "score": None if pd.isna(sample.score) else f"{sample.score:.3g}",
             "detected language": lang,
-            "in expected language": sample.in_expected,
+            "in expected language": (
+                None if pd.isna(sample.in_expected) else "yes" if sample.in_expected else "no"
+            ),
         }
         st.caption(
             common.plain(" · ".join(f"{k}: {'—' if pd.isna(v) else v}" for k, v in meta.items()))

@@ -37,8 +37,10 @@ def test_drill_down_link_shows_the_unit_and_its_samples(app_env):
     assert "capitals v1" in shown(at.caption[0].value)
     assert metrics["Language"] == metrics["Prompt language"] == "deu_Latn"
     assert metrics["n"] == "3" and metrics["Errors"] == "0"
-    assert metrics["Accuracy"] == f"{header.value:.3f}"
-    assert f"95% CI [{header.ci_low:.3f}, {header.ci_high:.3f}]" in [c.value for c in at.caption]
+    # The metric by its own name and scale: a 0-1 accuracy in percent points.
+    assert metrics["accuracy%"] == f"{100 * header.value:.1f}"
+    ci = f"95% CI [{100 * header.ci_low:.1f}, {100 * header.ci_high:.1f}]"
+    assert ci in [c.value for c in at.caption]
 
     stored, total = queries.samples(app_env, run, "capitals.deu_Latn")
     assert len(at.expander) == total == 3
