@@ -187,15 +187,22 @@ def _like(text: str) -> str:
 
 
 SAMPLE_FILTER = (
-    " WHERE run_id = ? AND task_name = ?"
+    # One unit, or (task_name NULL) every unit of the run whose texts are not sensitive.
+    " WHERE run_id = ? AND (task_name = ? OR (? IS NULL AND task_name NOT IN ("
+    "   SELECT task_name FROM units WHERE run_id = ? AND coalesce(sensitive, false))))"
     " AND (? = '' OR prompt ILIKE ? ESCAPE '!' OR response ILIKE ? ESCAPE '!'"
     "      OR gold ILIKE ? ESCAPE '!' OR extracted ILIKE ? ESCAPE '!')"
 )
-# Which samples to show: every one, the wrong ones (scored below full marks: 1, or 100 for a
-# 0-100 per-sample metric), the errors (no score), or responses in another language.
+# Which samples to show: every one, the wrong ones (scored below full marks: 1, or 100 when
+# the unit's per-sample metric is a 0-100 one), the errors (no score), or responses in another
+# language.
 SHOWN = {
     "all": "",
-    "wrong": " AND error IS NULL AND score < ?",
+    "wrong": (
+        " AND error IS NULL AND score < (SELECT CASE WHEN max(sc.metric_scale) > 1 THEN 100"
+        " ELSE 1 END FROM scores sc WHERE sc.run_id = samples.run_id"
+        " AND sc.task_name = samples.task_name AND sc.value_strict IS NOT NULL)"
+    ),
     "errors": " AND error IS NOT NULL",
     "wrong language": " AND in_expected = false",
 }
@@ -204,27 +211,25 @@ SHOWN = {
 def samples(
     db: str | Path,
     run_id: str,
-    task_name: str,
+    task_name: str | None,
     search: str = "",
     *,
     limit: int = 20,
     offset: int = 0,
     show: str = "all",
-    full_marks: float = 1.0,
 ) -> tuple[pd.DataFrame, int]:
-    """One page of a unit's samples (matching `search` anywhere in the texts, of the kind
-    `show` names: SHOWN) and the total."""
+    """One page of a unit's samples, or with `task_name=None` of every unit of the run that
+    is not sensitive, matching `search` anywhere in the texts, of the kind `show` names
+    (SHOWN); and the total."""
     pattern = _like(search)
-    params = [run_id, task_name, search, pattern, pattern, pattern, pattern]
+    params = [run_id, task_name, task_name, run_id, search, pattern, pattern, pattern, pattern]
     where = SAMPLE_FILTER + SHOWN[show]
-    if show == "wrong":
-        params.append(full_marks)
     total = _values(db, "SELECT count(*) FROM samples" + where, params)[0]
     page = _frame(
         db,
-        "SELECT item_key, prompt, response, extracted, gold, score, error, detected_language,"
-        " in_expected, note, response_chars FROM samples" + where
-        + " ORDER BY TRY_CAST(item_key AS BIGINT), item_key LIMIT ? OFFSET ?",
+        "SELECT task_name, item_key, prompt, response, extracted, gold, score, error,"
+        " detected_language, in_expected, note, response_chars FROM samples" + where
+        + " ORDER BY task_name, TRY_CAST(item_key AS BIGINT), item_key LIMIT ? OFFSET ?",
         [*params, limit, offset],
     )  # fmt: skip
     return page, int(total)

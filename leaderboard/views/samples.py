@@ -27,7 +27,7 @@ CONTENT_WARNING = (
 def render() -> None:
     st.title("Samples")
     runs = common.query("runs")
-    asked = {key: st.query_params.get(key) for key in ("run", "unit", "q", "show")}
+    asked = {key: st.query_params.get(key) for key in ("run", "unit", "q", "show", "every")}
     if asked["run"] is not None and asked["run"] not in set(runs.run_id):
         st.warning(f"There is no run {common.plain(asked['run'])} in this store; choose one below.")
     elif asked["run"] is not None:  # a drill-down link: its run decides the model
@@ -78,15 +78,21 @@ def render() -> None:
             help="Search is off while the texts are hidden; tick 'Show texts' to search.",
         )  # fmt: skip
         search = ""
-    shown = common.choose("Show", list(queries.SHOWN), "show")
-    # Full marks of the per-sample score: that of the metric with a strict value (per sample).
-    per_sample = header[header.value_strict.notna()]
-    full = 100.0 if not per_sample.empty and per_sample.metric_scale.iloc[0] > 1 else 1.0
-    if show_texts and (run_id, unit, search, shown) != (
-        asked["run"], asked["unit"], asked["q"] or "", asked["show"] or "all"
+    left, right = st.columns(2)
+    with left:
+        shown = common.choose("Show", list(queries.SHOWN), "show")
+    with right:
+        every = show_texts and bool(search) and url_checkbox(
+            "Search every unit of this run", "every",
+            help="every unit whose texts are not sensitive",
+        )  # fmt: skip
+    if show_texts and (run_id, unit, search, shown, every) != (
+        asked["run"], asked["unit"], asked["q"] or "", asked["show"] or "all",
+        asked["every"] == "1",
     ):  # fmt: skip
         st.query_params["page"] = "1"  # another unit or search starts at its first page
-    _samples(run_id, unit, search, show_texts=show_texts, shown=shown or "all", full=full)
+    _samples(run_id, None if every else unit, search, show_texts=show_texts,
+             shown=shown or "all")  # fmt: skip
 
 
 def _header(header: pd.DataFrame) -> None:
@@ -118,22 +124,31 @@ def _header(header: pd.DataFrame) -> None:
             cols[4].caption(ci)
 
 
+def url_checkbox(label: str, key: str, help: str | None = None) -> bool:
+    """A checkbox backed by `?key=1` (a view is a link)."""
+    on = st.checkbox(label, value=st.query_params.get(key) == "1", key=f"w_{key}", help=help)
+    if on:
+        st.query_params[key] = "1"
+    elif key in st.query_params:
+        del st.query_params[key]
+    return on
+
+
 def _samples(
-    run_id: str, unit: str, search: str, *, show_texts: bool, shown: str = "all",
-    full: float = 1.0,
-) -> None:  # fmt: skip
+    run_id: str, unit: str | None, search: str, *, show_texts: bool, shown: str = "all"
+) -> None:
     try:
         page = max(int(st.query_params.get("page", "1")), 1)
     except ValueError:
         page = 1
-    rows, total = _page(run_id, unit, search, page, shown, full)
+    rows, total = _page(run_id, unit, search, page, shown)
     pages = max(1, math.ceil(total / PAGE_SIZE))
     if page > pages:  # a stale link past the end shows the last page
         page = pages
-        rows, total = _page(run_id, unit, search, page, shown, full)
+        rows, total = _page(run_id, unit, search, page, shown)
     st.query_params["page"] = str(page)
 
-    kind = "" if shown == "all" else f" ({shown})"
+    kind = ("" if shown == "all" else f" ({shown})") + (" in every unit" if unit is None else "")
     found = f"{total} sample{'s' * (total != 1)}{kind}" + (
         f" matching “{common.plain(search, 120)}”" if search else ""
     )
@@ -147,22 +162,22 @@ def _samples(
             else "No sample of this kind." if shown != "all" else "This unit has no samples."
         )  # fmt: skip
     for sample in rows.itertuples():
-        _sample(sample, show_texts)
+        _sample(sample, show_texts, with_unit=unit is None)
 
 
 def _page(
-    run_id: str, unit: str, search: str, page: int, shown: str = "all", full: float = 1.0
+    run_id: str, unit: str | None, search: str, page: int, shown: str = "all"
 ) -> tuple[pd.DataFrame, int]:
     offset = (page - 1) * PAGE_SIZE
     return common.query("samples", run_id, unit, search, limit=PAGE_SIZE, offset=offset,
-                        show=shown, full_marks=full)  # fmt: skip
+                        show=shown)  # fmt: skip
 
 
 def _go(page: int) -> None:
     st.query_params["page"] = str(page)
 
 
-def _sample(sample: Any, show_texts: bool) -> None:
+def _sample(sample: Any, show_texts: bool, with_unit: bool = False) -> None:
     if sample.error is not None and not pd.isna(sample.error):
         verdict = "error"
     else:
@@ -170,7 +185,8 @@ def _sample(sample: Any, show_texts: bool) -> None:
             "✓" if sample.score == 1 else ("✗" if sample.score == 0 else f"{sample.score:.2f}")
         )
     lang = sample.detected_language if isinstance(sample.detected_language, str) else "—"
-    with st.expander(f"{common.plain(str(sample.item_key))} · {verdict} · language {lang}"):
+    where = f"{sample.task_name} · " if with_unit else ""
+    with st.expander(f"{common.plain(where + str(sample.item_key))} · {verdict} · language {lang}"):
         meta = {
             "score": None if pd.isna(sample.score) else f"{sample.score:.3g}",
             "detected language": lang,

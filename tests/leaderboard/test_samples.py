@@ -242,3 +242,22 @@ def test_show_wrong_errors_or_wrong_language_only(app_env, tmp_path, monkeypatch
     # Choosing a kind writes it to the URL and starts at the first page.
     at.selectbox(key="w_show").set_value("all").run()
     assert at.query_params["show"] == "all" and at.query_params["page"] == "1"
+
+
+def test_search_every_unit_of_a_run_but_never_a_hidden_one(app_env):
+    """The capitals run also holds the sensitive moodcheck units: a search across the run's
+    units finds capitals samples and never a moodcheck one."""
+    run = run_of(app_env, "fake:accuracy=0.8", "capitals.deu_Latn")
+    units = set(queries.units(app_env, run).task_name)
+    assert any(u.startswith("moodcheck") for u in units)
+    stored, total = queries.samples(app_env, run, None, "a", limit=100)
+    assert total == len(stored) > 3 and not any(stored.task_name.str.startswith("moodcheck"))
+    assert {u.partition(".")[0] for u in stored.task_name} == {"capitals"}
+    at = open_page(run=run, unit="capitals.deu_Latn", q="a", every="1")
+    assert at.checkbox(key="w_every").value is True
+    assert len(at.expander) == total
+    assert all(shown(e.label).startswith("capitals.") for e in at.expander)  # each names its unit
+    assert f"{total} samples in every unit" in " ".join(c.value for c in at.caption)
+    # Without a search there is nothing to search across: the unit's own samples.
+    at = open_page(run=run, unit="capitals.deu_Latn", every="1")
+    assert len(at.expander) == 3
