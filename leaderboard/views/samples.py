@@ -7,6 +7,7 @@ the session only, never in the URL, so a shared link never reveals them.
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -213,10 +214,55 @@ def _sample(sample: Any, show_texts: bool, with_unit: bool = False) -> None:
             )
         if isinstance(sample.note, str):
             st.caption(f"Scorer: {common.plain(sample.note)}")
+        calls = readable_calls(
+            sample.extracted, sample.gold, alternatives=str(sample.task_name).startswith("bfcl")
+        )
+        if calls is not None:  # function calling: the outcome and both calls as call text
+            outcome, made, expected = calls
+            st.markdown(f"**Outcome:** {common.plain(outcome)}")
         left, right = st.columns(2)
+        extracted, gold = (made, expected) if calls is not None else (sample.extracted, sample.gold)
         for col, label, text in (
             (left, "Prompt", sample.prompt), (right, "Response", sample.response),
-            (left, "Extracted answer", sample.extracted), (right, "Gold", sample.gold),
+            (left, "Calls made" if calls else "Extracted answer", extracted),
+            (right, "Calls expected" if calls else "Gold", gold),
         ):  # fmt: skip
             col.caption(label)
             col.code("" if text is None or pd.isna(text) else text, language=None, wrap_lines=True)
+
+
+def readable_calls(
+    extracted: Any, gold: Any, *, alternatives: bool = False
+) -> tuple[str, str, str] | None:
+    """A function-calling sample's (outcome, calls made, calls expected) as call text —
+    `get_weather(location="София")`; with `alternatives` (BFCL's gold lists every accepted
+    value of an argument) those values joined with `|` — or None when the sample is not one
+    (its extracted answer is not the scorer's outcome record)."""
+    try:
+        made = json.loads(extracted) if isinstance(extracted, str) else None
+        expected = json.loads(gold) if isinstance(gold, str) else None
+    except ValueError:
+        return None
+    if not (isinstance(made, dict) and "outcome" in made and isinstance(expected, list)):
+        return None
+
+    def value(v: Any) -> str:
+        return json.dumps(v, ensure_ascii=False)
+
+    def call(c: Any, accepted: bool) -> str:
+        if not isinstance(c, dict):
+            return value(c)
+        args = c.get("arguments") or {}
+        shown = [
+            f"{k}={' | '.join(value(x) for x in v) if accepted and isinstance(v, list) else value(v)}"
+            for k, v in (args.items() if isinstance(args, dict) else [])
+        ]  # fmt: skip
+        return f"{c.get('name')}({', '.join(shown)})"
+
+    outcome = str(made["outcome"]).replace("_", " ")
+    calls = made.get("calls") or []
+    return (
+        outcome,
+        "\n".join(call(c, False) for c in calls) or "(no call)",
+        "\n".join(call(c, alternatives) for c in expected) or "(no call: the right answer is none)",
+    )

@@ -261,3 +261,30 @@ def test_search_every_unit_of_a_run_but_never_a_hidden_one(app_env):
     # Without a search there is nothing to search across: the unit's own samples.
     at = open_page(run=run, unit="capitals.deu_Latn", every="1")
     assert len(at.expander) == 3
+
+
+def test_function_calling_outcome_and_calls_as_call_text(tmp_path, monkeypatch, shared_data):
+    from xbench_leaderboard.views.samples import readable_calls
+
+    db = tmp_path / "x.duckdb"
+    xbench.run(model="fake:accuracy=0.5", tasks=["bfcl_simple.eng_Latn", "tucan"], limit=4,
+               data_dir=shared_data, db=db, progress=False)  # fmt: skip
+    monkeypatch.setenv("XBENCH_DB", str(db))
+    st.cache_data.clear()
+    run = queries.runs(db).run_id.iloc[0]
+    stored, _ = queries.samples(db, run, "bfcl_simple.eng_Latn")
+    at = open_page(run=run, unit="bfcl_simple.eng_Latn")
+    outcomes = [shown(m.value) for m in at.markdown if m.value.startswith("**Outcome:**")]
+    assert len(outcomes) == len(stored) == 4
+    first = stored.iloc[0]
+    outcome, made, expected = readable_calls(first.extracted, first.gold, alternatives=True)
+    assert outcomes[0] == f"**Outcome:** {outcome}"
+    assert expected in codes(at) and not any(c.startswith('[{"name"') for c in codes(at))
+    assert "(" in expected and "=" in expected  # name(arg=value, ...)
+    # BFCL lists every accepted value; TUCAN's gold values are the values themselves.
+    assert readable_calls('{"outcome": "correct", "calls": []}',
+                          '[{"name": "f", "arguments": {"unit": ["cm", ""]}}]',
+                          alternatives=True)[2] == 'f(unit="cm" | "")'  # fmt: skip
+    assert readable_calls('{"outcome": "correct", "calls": []}',
+                          '[{"name": "f", "arguments": {"days": [1, 2]}}]')[2] == "f(days=[1, 2])"  # fmt: skip
+    assert readable_calls("42", "42") is None
