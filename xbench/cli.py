@@ -501,7 +501,7 @@ def _cmd_report(a: argparse.Namespace) -> int:
 
 def _shared_report(a: argparse.Namespace) -> int:
     from . import share
-    from .eee import _write_atomic
+    from .store import write_atomic
 
     store = _open_store(a)
     models = []
@@ -513,7 +513,7 @@ def _shared_report(a: argparse.Namespace) -> int:
     for path, render in ((a.html, share.render_html), (a.markdown, share.render_markdown)):
         if path is not None:
             text = render(store, list(dict.fromkeys(models)) or None)
-            _write_atomic(path, text.encode("utf-8"))
+            write_atomic(path, text.encode("utf-8"))
             print(f"wrote {path} ({len(text.encode()) // 1024 + 1} KB)")
     return 0
 

@@ -30,13 +30,14 @@ import json
 import re
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from . import __version__, languages
 from .errors import XbenchError
-from .store import Store, UnitScore
+from .store import Store, UnitScore, write_atomic
 
 SCHEMA_VERSION = "0.3.0"
 LANGUAGE_FIELDS = (
@@ -66,8 +67,8 @@ def export_run(
         data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
         details = record["detailed_evaluation_results"]
         details["checksum"] = hashlib.sha256(data).hexdigest()
-        _write_atomic(out.parent / Path(details["file_path"]).name, data)
-    _write_atomic(out, (json.dumps(record, indent=1, ensure_ascii=False) + "\n").encode())
+        write_atomic(out.parent / Path(details["file_path"]).name, data)
+    write_atomic(out, (json.dumps(record, indent=1, ensure_ascii=False) + "\n").encode())
     return len(record["evaluation_results"]), len(rows or [])
 
 
@@ -139,10 +140,11 @@ def build_record(
     rows = None
     if instances:
         rows, left_out = _instances(store, run_id, evaluation_id, model_id, units)
-        name = f"{_uuid4(evaluation_id)}_samples.jsonl"
+        developer, _, model = model_id.rpartition("/")
+        folder = f"data/xbench/{_path_part(developer or 'unknown')}/{_path_part(model)}"
         record["detailed_evaluation_results"] = {
             "format": "jsonl",
-            "file_path": f"data/xbench/{_path_part(model_id.split('/')[0] if '/' in model_id else 'unknown')}/{_path_part(model_id.split('/')[-1])}/{name}",
+            "file_path": f"{folder}/{_uuid4(evaluation_id)}_samples.jsonl",
             "hash_algorithm": "sha256", "total_rows": len(rows),
             "additional_details": {"samples_left_out": f"{left_out} samples that are errors (no score)"},
         }  # fmt: skip
@@ -298,23 +300,6 @@ def _json(value: Any) -> Any:
     return value or {}
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    import os
-
-    if path.is_dir():
-        raise XbenchError(f"cannot write {path}: it is a folder; pass a file name with --out")
-    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.partial")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_bytes(data)
-        os.replace(partial, path)
-    except OSError as exc:
-        partial.unlink(missing_ok=True)
-        raise XbenchError(
-            f"cannot write {path}: {exc.strerror or exc}; choose a writable place with free space"
-        ) from None
-
-
 # --- import -----------------------------------------------------------------------------
 
 
@@ -438,8 +423,7 @@ def _units(record: dict[str, Any], path: Path) -> list[list[UnitScore]]:
     units = []
     for scores in by_variant.values():
         if not any(s.primary_metric for s in scores) or sum(s.primary_metric for s in scores) > 1:
-            scores = [s.__class__(**{**s.__dict__, "primary_metric": i == 0})
-                      for i, s in enumerate(scores)]  # fmt: skip
+            scores = [replace(s, primary_metric=i == 0) for i, s in enumerate(scores)]
         units.append(scores)
     return units
 

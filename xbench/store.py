@@ -1134,3 +1134,19 @@ class Store:
                 "space for --out (nothing was written)"
             ) from None
         return count
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """`data` into `path`, whole or not at all (a temporary file renamed over it)."""
+    if path.is_dir():
+        raise XbenchError(f"cannot write {path}: it is a folder; pass a file name with --out")
+    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.partial")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_bytes(data)
+        os.replace(partial, path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise XbenchError(
+            f"cannot write {path}: {exc.strerror or exc}; choose a writable place with free space"
+        ) from None
