@@ -13,37 +13,14 @@ import duckdb
 import streamlit as st
 
 from xbench.errors import XbenchError
-from xbench_leaderboard import common
-from xbench_leaderboard.views import (
-    compare,
-    fidelity,
-    languages,
-    overview,
-    parity,
-    runs,
-    samples,
-    transfer,
-)
+from xbench_leaderboard import common, navigation
 
 FILL_COMMAND = "xbench run --model smollm2-135m --tasks mgsm_native_cot,mgsm_en_cot --limit 20"
-
-PAGES = [
-    st.Page(overview.render, title="Overview", url_path="home", default=True),  # served at "/"
-    # The default page is served at "/"; this hidden alias keeps shared "/overview" links working.
-    st.Page(overview.render, title="Overview", url_path="overview", visibility="hidden"),
-    st.Page(languages.render, title="Languages", url_path="languages"),
-    st.Page(parity.render, title="Parity", url_path="parity"),
-    st.Page(transfer.render, title="Transfer", url_path="transfer"),
-    st.Page(fidelity.render, title="Fidelity", url_path="fidelity"),
-    st.Page(compare.render, title="Compare", url_path="compare"),
-    st.Page(samples.render, title="Samples", url_path="samples"),
-    st.Page(runs.render, title="Runs", url_path="runs"),
-]
 
 
 def main() -> None:
     st.set_page_config(page_title="xbench leaderboard", layout="wide")
-    page = st.navigation(PAGES)
+    page = navigation.register()
     db = common.db_path()
     try:
         has_runs = common.query("has_runs")

@@ -127,8 +127,84 @@ def plain(text: str, limit: int = 300) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", one_line)
 
 
+# The app's pages by url path, registered by app.py on every run: drill-downs link to them.
+PAGES: dict[str, Any] = {}
+KEPT_FILTERS = ("models", "metric")  # what a drill-down carries over to the page it opens
+
+
+def link(path: str, label: str, params: dict[str, str], *, help: str | None = None) -> None:
+    """A drill-down to another page in the same tab and session (no reload), with `params` and
+    the shared filters of this view (`KEPT_FILTERS`) in its URL; the browser's back button
+    returns to this view as it was."""
+    kept = {k: st.query_params[k] for k in KEPT_FILTERS if k in st.query_params}
+    st.page_link(PAGES[path], label=label, query_params={**kept, **params}, help=help)
+
+
+def samples_params(run_id: str, task_name: str, model: str) -> dict[str, str]:
+    """A drill-down's query for the Samples page of one unit, with every choice that page would
+    otherwise write itself: Streamlit adds a history entry for each change of the URL query,
+    and one made as the page opens would trap the back button on it."""
+    return {"model": model, "run": run_id, "unit": task_name, "show": "all", "page": "1"}
+
+
+def drill_table(frame: pd.DataFrame, key: str, to: str, label: Callable[[Any], str],
+                params: Callable[[Any], dict[str, str]], **dataframe: Any) -> None:  # fmt: skip
+    """`st.dataframe(frame)` whose rows can be selected: a selected row gives a same-tab link
+    to page `to` (`label(row)`, `params(row)`; `row.name` is its index). Link columns in the
+    table still open a new tab, for those who want one."""
+    event = st.dataframe(frame, key=key, on_select="rerun", selection_mode="single-row",
+                         **dataframe)  # fmt: skip
+    rows = list(event.selection.rows) if event else []
+    if not rows:
+        st.caption("Select a row to open it here.")
+    for i in rows:
+        row = frame.iloc[i]
+        link(to, label(row), params(row))
+
+
+def sample_links(units: pd.DataFrame) -> None:
+    """One same-tab link per unit to its samples, `language score`, worst first (the metric's
+    direction), in a row that wraps."""
+    higher = units.higher_is_better.fillna(True) if "higher_is_better" in units else True
+    ordered = units.assign(_s=units.value.where(higher, -units.value), shown_name=units.language.map(
+        languages.name)).sort_values(["_s", "shown_name"], na_position="first")  # fmt: skip
+    with st.container(horizontal=True, gap="small"):
+        for u in ordered.itertuples():
+            score = "–" if pd.isna(u.value) else f"{u.value:.3f}"
+            link("samples", f"{u.shown_name} {score}",
+                 samples_params(u.run_id, u.task_name, u.model),
+                 help=f"Samples of {u.model} in {language_label(u.language)}")  # fmt: skip
+
+
 def language_label(code: str) -> str:
-    return f"{code} ({languages.family(code)}, {languages.script(code)})"
+    """`deu_Latn` -> `German (deu_Latn · Indo-European, Latin)`: what a hover shows."""
+    return f"{languages.name(code)} ({code} · {languages.family(code)}, {languages.script(code)})"
+
+
+def chart_file(chart: Any, fmt: str) -> bytes:
+    """`chart` (Altair) drawn as an SVG or PNG file, offline (vl-convert's bundled Vega)."""
+    import vl_convert
+
+    spec = chart.to_dict()
+    if fmt == "svg":
+        return vl_convert.vegalite_to_svg(spec).encode()
+    return vl_convert.vegalite_to_png(spec, scale=2)
+
+
+def chart(figure: Any, name: str, **kwargs: Any) -> Any:
+    """`st.altair_chart(figure, **kwargs)` with SVG and PNG downloads beneath (drawn only when
+    clicked); `name` is the file's name and the buttons' key. Tables have CSV downloads in
+    their own toolbar."""
+    event = st.altair_chart(figure, **kwargs)
+    name = re.sub(r"[^\w.+-]+", "_", name)  # a model spec's ':' and '/' never reach a file name
+    with st.container(horizontal=True, gap="small"):
+        for fmt, mime in (("svg", "image/svg+xml"), ("png", "image/png")):
+            st.download_button(
+                fmt.upper(), lambda fmt=fmt: chart_file(figure, fmt), file_name=f"{name}.{fmt}",
+                mime=mime, key=f"download_{name}_{fmt}", on_click="ignore", type="tertiary",
+                icon=":material/download:", help=f"Download this chart as {fmt.upper()}",
+            )  # fmt: skip
+    return event
 
 
 def empty_state(message: str) -> None:

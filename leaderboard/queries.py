@@ -187,9 +187,10 @@ def _like(text: str) -> str:
 
 
 SAMPLE_FILTER = (
-    # One unit, or (task_name NULL) every unit of the run whose texts are not sensitive.
-    " WHERE run_id = ? AND (task_name = ? OR (? IS NULL AND task_name NOT IN ("
-    "   SELECT task_name FROM units WHERE run_id = ? AND coalesce(sensitive, false))))"
+    # One unit, or (task_name NULL) every unit of the runs whose texts are not sensitive.
+    " WHERE list_contains(?, run_id) AND (task_name = ? OR (? IS NULL AND NOT EXISTS ("
+    "   SELECT 1 FROM units u WHERE u.run_id = samples.run_id"
+    "   AND u.task_name = samples.task_name AND coalesce(u.sensitive, false))))"
     " AND (? = '' OR prompt ILIKE ? ESCAPE '!' OR response ILIKE ? ESCAPE '!'"
     "      OR gold ILIKE ? ESCAPE '!' OR extracted ILIKE ? ESCAPE '!')"
 )
@@ -210,7 +211,7 @@ SHOWN = {
 
 def samples(
     db: str | Path,
-    run_id: str,
+    run_id: str | list[str],
     task_name: str | None,
     search: str = "",
     *,
@@ -218,18 +219,20 @@ def samples(
     offset: int = 0,
     show: str = "all",
 ) -> tuple[pd.DataFrame, int]:
-    """One page of a unit's samples, or with `task_name=None` of every unit of the run that
-    is not sensitive, matching `search` anywhere in the texts, of the kind `show` names
-    (SHOWN); and the total."""
+    """One page of a unit's samples, or with `task_name=None` of every unit of the run (or of
+    each run of a list: a model's runs) that is not sensitive, matching `search` anywhere in the
+    texts, of the kind `show` names (SHOWN); and the total. Newest run first."""
+    runs = [run_id] if isinstance(run_id, str) else list(run_id)
     pattern = _like(search)
-    params = [run_id, task_name, task_name, run_id, search, pattern, pattern, pattern, pattern]
+    params = [runs, task_name, task_name, search, pattern, pattern, pattern, pattern]
     where = SAMPLE_FILTER + SHOWN[show]
     total = _values(db, "SELECT count(*) FROM samples" + where, params)[0]
     page = _frame(
         db,
-        "SELECT task_name, item_key, prompt, response, extracted, gold, score, error,"
+        "SELECT run_id, task_name, item_key, prompt, response, extracted, gold, score, error,"
         " detected_language, in_expected, note, response_chars FROM samples" + where
-        + " ORDER BY task_name, TRY_CAST(item_key AS BIGINT), item_key LIMIT ? OFFSET ?",
+        + " ORDER BY run_id DESC, task_name, TRY_CAST(item_key AS BIGINT), item_key"
+        " LIMIT ? OFFSET ?",
         [*params, limit, offset],
     )  # fmt: skip
     return page, int(total)

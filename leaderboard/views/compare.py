@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 import xbench
+from xbench import languages as langs
 from xbench.errors import XbenchError
 from xbench_leaderboard import common
 
@@ -49,21 +50,22 @@ def _pick_run(side: str, model: str, runs: pd.DataFrame) -> str | None:
 
 
 def _delta_chart(table: pd.DataFrame, a: str, b: str) -> alt.Chart:
-    table = table.assign(unit=table.task + " · " + table.language)
+    table = table.assign(unit=table.task + " · " + table.language.map(langs.name))
     return (
         alt.Chart(table)
         .mark_bar()
         .encode(
             x=alt.X("delta:Q", title=f"Δ = {b} − {a}"),
-            y=alt.Y("unit:N", sort="x", title=None, axis=alt.Axis(labelLimit=320)),
+            y=alt.Y("unit:N", sort="x", title=None, axis=alt.Axis(labelLimit=200)),
             color=alt.Color(
                 "winner:N",
                 title="significant win",
                 scale=alt.Scale(domain=[a, b, "—"], range=["#4c78a8", "#f58518", "#c7c7c7"]),
+                legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=300),
             ),
             tooltip=[
                 "task",
-                "language",
+                alt.Tooltip("language:N", title="code"),
                 "n",
                 alt.Tooltip("score_a:Q", title=a, format=".3f"),
                 alt.Tooltip("score_b:Q", title=b, format=".3f"),
@@ -116,7 +118,7 @@ def render() -> None:
         f"paired test's p < {result['alpha']} (McNemar for 0/1 scores, else sign-flip); "
         "p_bootstrap is the paired bootstrap p-value."
     )
-    st.altair_chart(_delta_chart(table, names["a"], names["b"]), width="stretch")
+    common.chart(_delta_chart(table, names["a"], names["b"]), "compare", width="stretch")
     number = st.column_config.NumberColumn(format="%.3f")
     st.dataframe(
         table[[*COLUMNS, "samples A", "samples B"]],

@@ -12,6 +12,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from xbench import languages as langs
 from xbench_leaderboard import common
 
 COLUMNS = ["model", "language", "prompt_language", "n", "n_judged", "fidelity", "line_pass_rate"]
@@ -29,16 +30,18 @@ JUDGED = (
 def _heatmap(units: pd.DataFrame) -> alt.LayerChart:
     """Models × languages: colored by fidelity, gray where nothing was judged."""
     units = units.assign(
+        name=units.language.map(langs.name),
         label=[
-            "not judged" if pd.isna(f) else f"{f:.0%} of {j}"
+            "–" if pd.isna(f) else f"{f:.0%}"  # short enough for a phone; n_judged on hover
             for f, j in zip(units.fidelity, units.n_judged, strict=True)
-        ]
+        ],
     )
     base = alt.Chart(units).properties(height=alt.Step(26)).encode(
-        x=alt.X("language:N", title=None),
-        y=alt.Y("model:N", title=None, axis=alt.Axis(labelLimit=260)),
+        x=alt.X("name:N", title=None, axis=alt.Axis(labelAngle=-40, labelLimit=160)),
+        y=alt.Y("model:N", title=None, axis=alt.Axis(labelLimit=220)),
         tooltip=[
-            "model", "language", "prompt_language", "n", "n_judged",
+            "model", alt.Tooltip("name:N", title="language"),
+            alt.Tooltip("language:N", title="code"), "prompt_language", "n", "n_judged",
             alt.Tooltip("fidelity:Q", format=".1%", title="in expected language"),
             alt.Tooltip("line_pass_rate:Q", format=".1%", title="line pass rate"),
         ],
@@ -49,6 +52,7 @@ def _heatmap(units: pd.DataFrame) -> alt.LayerChart:
             "fidelity:Q",
             title="in expected language",
             scale=alt.Scale(domain=[0, 1], scheme="viridis"),
+            legend=alt.Legend(orient="bottom", format=".0%", gradientLength=240),
         )
     )
     text = base.mark_text(fontSize=11).encode(
@@ -79,11 +83,18 @@ def render() -> None:
             f"No response to `{task}` was long enough to judge its language (n_judged = 0 "
             f"everywhere). Tasks with longer answers fill it, e.g. chain-of-thought: `{FILL}`"
         )
-    st.altair_chart(_heatmap(units), width="stretch")
+    common.chart(_heatmap(units), f"{task}-fidelity", width="stretch")
+    st.caption("Cells: share of judged responses in the expected language; – (gray): none judged.")
     links = zip(units.run_id, units.task_name, strict=True)
     units = units.assign(samples=["/samples?" + urlencode({"run": r, "unit": t}) for r, t in links])
-    st.dataframe(
-        units[[*COLUMNS, "samples"]],
+    shown = units[[*COLUMNS, "samples", "run_id", "task_name"]]
+    common.drill_table(
+        shown,
+        "units",
+        "samples",
+        label=lambda row: f"Samples of {row.model} · {langs.name(row.language)} ›",
+        params=lambda row: common.samples_params(row.run_id, row.task_name, row.model),
+        column_order=[*COLUMNS, "samples"],
         hide_index=True,
         column_config={
             "fidelity": st.column_config.ProgressColumn(

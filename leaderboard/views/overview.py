@@ -14,7 +14,7 @@ view's definitions, from the units behind it).
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import altair as alt
 import pandas as pd
@@ -38,16 +38,6 @@ def _signed(units: pd.DataFrame) -> pd.Series:
     """Each value oriented so that lower is worse, whatever the metric's direction."""
     higher = units.higher_is_better.fillna(True) if "higher_is_better" in units else True
     return units.value.where(higher, -units.value)
-
-
-def sample_links(units: pd.DataFrame) -> str:
-    """Markdown links `language score` to each unit's samples, worst first."""
-    ordered = units.assign(_s=_signed(units)).sort_values(["_s", "language"], na_position="first")
-    return " · ".join(
-        f"[{u.language} {'–' if pd.isna(u.value) else f'{u.value:.3f}'}]"
-        f"({samples_url(u.run_id, u.task_name)})"
-        for u in ordered.itertuples()
-    )
 
 
 def recompute(units: pd.DataFrame) -> pd.DataFrame:
@@ -177,7 +167,7 @@ def language_heatmap(units: pd.DataFrame, order: list[str], grouped_by: str | No
     colour = alt.Color(
         "shown:Q", title=f"{metric} ({'lower' if lower else 'higher'} is better)",
         scale=alt.Scale(scheme="redyellowgreen", domain=[0, shown_top], reverse=lower),
-        legend=alt.Legend(orient="bottom", gradientLength=240),
+        legend=alt.Legend(orient="bottom", gradientLength=240, titleLimit=360),
     )  # fmt: skip
     base = alt.Chart(data).encode(
         x=alt.X("name:N", sort=names, title=None, axis=alt.Axis(labelAngle=-40, labelLimit=160)),
@@ -260,7 +250,14 @@ def render() -> None:
     for column in board.columns:
         if column.endswith((" · mean", " · gap")):
             config[column] = st.column_config.NumberColumn(column, format="%.1f")
-    st.dataframe(board, column_config=config)
+    common.drill_table(
+        board, "board", "languages",
+        label=lambda row: f"{row.name}: languages on {benchmark} ›",
+        # with the Languages page's own choices, so that opening it adds no history entry
+        params=lambda row: {**dict(parse_qsl(urlsplit(row.details).query)), "sort": "score",
+                            "model": str(row.name)},  # fmt: skip
+        column_config=config,
+    )  # fmt: skip
 
     head = heads[heads.benchmark == benchmark].iloc[0]
     left, right = st.columns(2)
@@ -273,7 +270,7 @@ def render() -> None:
     if not cells.empty:
         order = language_order(cells, how or "score")
         chart = language_heatmap(cells, order, how if how in ("family", "script") else None)
-        st.altair_chart(chart)
+        common.chart(chart, f"{task}-languages")
 
     st.subheader("Every task")
     st.caption(
@@ -302,4 +299,4 @@ def render() -> None:
             f"{model} has no scores on {task}: `xbench run --model {model} --tasks {task}`"
         )
     else:
-        st.markdown(sample_links(cell))
+        common.sample_links(cell)

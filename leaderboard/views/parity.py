@@ -8,6 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from xbench import languages as langs
 from xbench_leaderboard import common
 from xbench_leaderboard.views.overview import FILL
 
@@ -20,6 +21,11 @@ MEASURES = {
 NOTE = (
     "Lower gap, CV and Gini and a min/max ratio near 1 mean more even performance across languages."
 )
+
+
+def _named(code: object) -> object:
+    """`deu_Latn` -> `German (deu_Latn)` in a table cell; empty stays empty."""
+    return code if code is None or pd.isna(code) else f"{langs.name(str(code))} ({code})"
 
 
 def measures_chart(parity: pd.DataFrame) -> alt.FacetChart:
@@ -43,16 +49,22 @@ def measures_chart(parity: pd.DataFrame) -> alt.FacetChart:
 
 
 def languages_chart(scores: pd.DataFrame) -> alt.LayerChart:
-    order = scores.sort_values(["value", "language"], ascending=[False, True]).language.tolist()
-    base = alt.Chart(scores).encode(y=alt.Y("language:N", sort=order, title=None))
+    """One model's languages, best first (direction-aware), each with its 95% CI."""
+    metric = scores.metric.iloc[0] if "metric" in scores and len(scores) else "score"
+    lower = bool("higher_is_better" in scores and scores.higher_is_better.eq(False).all())
+    scores = scores.assign(name=scores.language.map(langs.name))  # the code is in the tooltip
+    order = scores.sort_values(["value", "name"], ascending=[lower, True]).name.tolist()
+    base = alt.Chart(scores).encode(
+        y=alt.Y("name:N", sort=order, title=None, axis=alt.Axis(labelLimit=160))
+    )
     tooltip = [
         alt.Tooltip("label:N", title="language"),
-        alt.Tooltip("value:Q", title="score", format=".3f"),
+        alt.Tooltip("value:Q", title=metric, format=".3f"),
         alt.Tooltip("ci_low:Q", title="CI low (95%)", format=".3f"),
         alt.Tooltip("ci_high:Q", title="CI high (95%)", format=".3f"),
         "n",
     ]
-    bars = base.mark_bar().encode(x=alt.X("value:Q", title="score"), tooltip=tooltip)
+    bars = base.mark_bar().encode(x=alt.X("value:Q", title=metric), tooltip=tooltip)
     errors = base.mark_rule(color="black").encode(x="ci_low:Q", x2="ci_high:Q", tooltip=tooltip)
     return alt.layer(bars, errors).properties(height=alt.Step(22))
 
@@ -66,9 +78,13 @@ def render() -> None:
     if parity.empty:
         return
     st.caption(NOTE)
-    st.altair_chart(measures_chart(parity))
-    parity = parity.assign(languages=[common.coverage(n, of) for n, of in
-                                      zip(parity.languages, parity.task_languages, strict=True)])  # fmt: skip
+    common.chart(measures_chart(parity), f"{task}-parity")
+    parity = parity.assign(
+        languages=[common.coverage(n, of) for n, of in
+                   zip(parity.languages, parity.task_languages, strict=True)],
+        worst_language=parity.worst_language.map(_named),
+        best_language=parity.best_language.map(_named),
+    )  # fmt: skip
     st.dataframe(
         parity[
             [
@@ -100,4 +116,4 @@ def render() -> None:
         )
         return
     scores = scores.assign(label=scores.language.map(common.language_label))
-    st.altair_chart(languages_chart(scores))
+    common.chart(languages_chart(scores), f"{task}-{model}-languages")

@@ -81,8 +81,12 @@ def render() -> None:
     st.caption(
         f"{len(units)} unit{'s' * (len(units) != 1)}, {units.duration_s.sum():.1f} s of model time in all"
     )
-    st.dataframe(
+    common.drill_table(
         units.drop(columns=["sensitive"]),
+        "units",
+        "samples",
+        label=lambda row: f"Samples of {row.task_name} ›",
+        params=lambda row: common.samples_params(run_id, row.task_name, run.model),
         hide_index=True,
         column_config={
             "value": st.column_config.NumberColumn("score", format="%.3f"),

@@ -18,6 +18,11 @@ from xbench.metrics import show
 from xbench_leaderboard import common, queries
 
 PAGE_SIZE = 20
+# Where a search looks (`?scope=`): what each scope is called, and how the count says it.
+SCOPES = {"unit": "", "run": "in every unit of this run", "model": "in every run of {model}"}
+SCOPE_LABELS = {
+    "unit": "this unit", "run": "every unit of this run", "model": "every run of this model",
+}  # fmt: skip
 CONTENT_WARNING = (
     "Content warning: this benchmark is marked sensitive. Like JiraiBench, it contains content "
     "about self-harm, eating disorders or drug overdose. Its texts (prompts, responses, answers) "
@@ -83,17 +88,20 @@ def render() -> None:
     with left:
         shown = common.choose("Show", list(queries.SHOWN), "show")
     with right:
-        every = show_texts and bool(search) and url_checkbox(
-            "Search every unit of this run", "every",
-            help="every unit whose texts are not sensitive",
-        )  # fmt: skip
-    if show_texts and (run_id, unit, search, shown, every) != (
+        if asked["every"] == "1" and "scope" not in st.query_params:  # links before ?scope=
+            st.query_params["scope"] = "run"
+        scope = common.choose(
+            "Search in", list(SCOPES), "scope", fmt=SCOPE_LABELS.__getitem__,
+        ) if show_texts and search else "unit"  # fmt: skip
+        scope = scope or "unit"
+    if show_texts and (run_id, unit, search, shown, scope) != (
         asked["run"], asked["unit"], asked["q"] or "", asked["show"] or "all",
-        asked["every"] == "1",
+        st.query_params.get("scope", "unit") if search else "unit",
     ):  # fmt: skip
         st.query_params["page"] = "1"  # another unit or search starts at its first page
-    _samples(run_id, None if every else unit, search, show_texts=show_texts,
-             shown=shown or "all")  # fmt: skip
+    runs_searched = list(own.index) if scope == "model" else run_id
+    _samples(runs_searched, None if scope != "unit" else unit, search, show_texts=show_texts,
+             shown=shown or "all", where=SCOPES[scope].format(model=model))  # fmt: skip
 
 
 def _header(header: pd.DataFrame) -> None:
@@ -125,18 +133,14 @@ def _header(header: pd.DataFrame) -> None:
             cols[4].caption(ci)
 
 
-def url_checkbox(label: str, key: str, help: str | None = None) -> bool:
-    """A checkbox backed by `?key=1` (a view is a link)."""
-    on = st.checkbox(label, value=st.query_params.get(key) == "1", key=f"w_{key}", help=help)
-    if on:
-        st.query_params[key] = "1"
-    elif key in st.query_params:
-        del st.query_params[key]
-    return on
-
-
 def _samples(
-    run_id: str, unit: str | None, search: str, *, show_texts: bool, shown: str = "all"
+    run_id: str | list[str],
+    unit: str | None,
+    search: str,
+    *,
+    show_texts: bool,
+    shown: str = "all",
+    where: str = "",
 ) -> None:
     try:
         page = max(int(st.query_params.get("page", "1")), 1)
@@ -149,7 +153,7 @@ def _samples(
         rows, total = _page(run_id, unit, search, page, shown)
     st.query_params["page"] = str(page)
 
-    kind = ("" if shown == "all" else f" ({shown})") + (" in every unit" if unit is None else "")
+    kind = ("" if shown == "all" else f" ({shown})") + (f" {where}" if unit is None else "")
     found = f"{total} sample{'s' * (total != 1)}{kind}" + (
         f" matching “{common.plain(search, 120)}”" if search else ""
     )
@@ -163,11 +167,11 @@ def _samples(
             else "No sample of this kind." if shown != "all" else "This unit has no samples."
         )  # fmt: skip
     for sample in rows.itertuples():
-        _sample(sample, show_texts, with_unit=unit is None)
+        _sample(sample, show_texts, with_unit=unit is None, with_run=not isinstance(run_id, str))
 
 
 def _page(
-    run_id: str, unit: str | None, search: str, page: int, shown: str = "all"
+    run_id: str | list[str], unit: str | None, search: str, page: int, shown: str = "all"
 ) -> tuple[pd.DataFrame, int]:
     offset = (page - 1) * PAGE_SIZE
     return common.query("samples", run_id, unit, search, limit=PAGE_SIZE, offset=offset,
@@ -178,7 +182,7 @@ def _go(page: int) -> None:
     st.query_params["page"] = str(page)
 
 
-def _sample(sample: Any, show_texts: bool, with_unit: bool = False) -> None:
+def _sample(sample: Any, show_texts: bool, with_unit: bool = False, with_run: bool = False) -> None:
     if sample.error is not None and not pd.isna(sample.error):
         verdict = "error"
     else:
@@ -186,7 +190,9 @@ def _sample(sample: Any, show_texts: bool, with_unit: bool = False) -> None:
             "✓" if sample.score == 1 else ("✗" if sample.score == 0 else f"{sample.score:.2f}")
         )
     lang = sample.detected_language if isinstance(sample.detected_language, str) else "—"
-    where = f"{sample.task_name} · " if with_unit else ""
+    where = (f"{sample.run_id} · " if with_run else "") + (
+        f"{sample.task_name} · " if with_unit else ""
+    )
     with st.expander(f"{common.plain(where + str(sample.item_key))} · {verdict} · language {lang}"):
         meta = {
             "score": None if pd.isna(sample.score) else f"{sample.score:.3g}",

@@ -98,7 +98,7 @@ def _score_vs_english(scores: pd.DataFrame, task: str) -> None:
         .mark_line(strokeDash=[4, 4], color="gray")
         .encode(x="english:Q", y="value:Q")
     )
-    st.altair_chart((diagonal + scatter).properties(height=420), width="stretch")
+    common.chart((diagonal + scatter).properties(height=420), f"{task}-transfer", width="stretch")
     st.caption(
         "Each point is one model in one language; below the dashed line y = x it trails English."
     )
@@ -106,10 +106,19 @@ def _score_vs_english(scores: pd.DataFrame, task: str) -> None:
     points = points.assign(
         samples=["/samples?" + urlencode({"run": r, "unit": t}) for r, t in links]
     )
-    st.dataframe(
-        points[["model", "language", "value", "english", "relative", "n", "samples"]]
+    columns = ["model", "language", "value", "english", "relative", "n", "samples"]
+    shown = (
+        points[[*columns, "run_id", "task_name"]]
         .sort_values(["relative", "model"])
-        .rename(columns={"value": "score", "relative": "score / English"}),
+        .rename(columns={"value": "score", "relative": "score / English"})
+    )
+    common.drill_table(
+        shown,
+        "points",
+        "samples",
+        label=lambda row: f"Samples of {row.model} · {row.language} ›",
+        params=lambda row: common.samples_params(row.run_id, row.task_name, row.model),
+        column_order=[c for c in shown.columns if c not in ("run_id", "task_name")],
         hide_index=True,
         column_config={"samples": st.column_config.LinkColumn("samples", display_text="samples")},
     )
@@ -134,7 +143,7 @@ def _consistency(task: str, models: list[str]) -> None:
     chart = _heatmap(
         df, "consistency", "consistency", [alt.Tooltip("consistency:Q", format=".2f"), *tooltip]
     )
-    st.altair_chart(chart, width="stretch")
+    common.chart(chart, f"{task}-consistency", width="stretch")
     st.caption(
         "Consistency = items correct in both English and the language / items correct in either "
         "(same item_key; a score ≥ 0.5 counts as correct). Agreement = share of items answered in "
@@ -160,8 +169,10 @@ def _prompt_language(task: str, models: list[str]) -> None:
     tooltip = ["native_task", "other_task", "other_prompt_language",
                alt.Tooltip("native:Q", format=".3f"), alt.Tooltip("other:Q", format=".3f"),
                alt.Tooltip("delta:Q", format="+.3f")]  # fmt: skip
-    st.altair_chart(
-        _heatmap(mine, "delta", "Δ native − other", tooltip, diverging=True), width="stretch"
+    common.chart(
+        _heatmap(mine, "delta", "Δ native − other", tooltip, diverging=True),
+        "prompt-language",
+        width="stretch",
     )
     st.caption(
         "Δ = score with instructions in the language itself − with instructions in another language."
@@ -178,7 +189,7 @@ def _effect(view: str, models: list[str]) -> None:
         common.empty_state(f"This {fill}.")
         return
     df = common.one_metric(df, key=f"{view}_metric", label=f"Metric ({heading})")
-    st.altair_chart(
+    common.chart(
         _heatmap(
             df,
             "delta",
@@ -186,6 +197,7 @@ def _effect(view: str, models: list[str]) -> None:
             ["benchmark", "family", alt.Tooltip("delta:Q", format="+.3f")],
             diverging=True,
         ),
+        view,
         width="stretch",
     )
     st.caption(f"Δ = {meaning}.")

@@ -9,6 +9,9 @@ def _render(view: str) -> None:
     # AppTest runs this function's source as a script: everything it uses is imported inside.
     import importlib
 
+    from xbench_leaderboard import navigation
+
+    navigation.register()  # the pages drill-downs link to (the app does the same)
     importlib.import_module(f"xbench_leaderboard.views.{view}").render()
 
 
@@ -27,3 +30,13 @@ def shown(markdown: str) -> str:
     import re
 
     return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def links(at: AppTest) -> list[tuple[str, str, dict[str, str]]]:
+    """Every same-tab drill-down on the page (`st.page_link`): label, page url path, params."""
+    from urllib.parse import parse_qsl
+
+    return [
+        (e.proto.label, e.proto.page, dict(parse_qsl(e.proto.query_string)))
+        for e in at.get("page_link")
+    ]

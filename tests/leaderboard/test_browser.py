@@ -112,3 +112,55 @@ def test_a_multi_metric_task_renders_on_every_page(mt_leaderboard, page, path):
     server.wait_until_drawn(page, server.KEY_ELEMENTS[path])
     server.check_no_error(page, url)
     server.full_screenshot(page, SCREENSHOTS / f"mt-{path}.png")
+
+
+def test_a_drill_down_opens_in_the_same_tab_and_back_keeps_the_filters(leaderboard, page):
+    """Overview → a language's samples: same tab, same session (no new page or reload); the
+    model filter travels along; the browser's back button returns to the filtered view."""
+    model = "fake:accuracy=0.8"
+    query = f"?models={model}&cell_model={model}&cell_task=mgsm_native_cot"
+    server.load(page, f"{leaderboard.url}/overview{query}", "Overview")
+    server.wait_until_drawn(page, server.KEY_ELEMENTS["overview"])
+    page.locator('[data-testid="stPageLink"] a:visible', has_text="German").first.click()
+    page.get_by_role("heading", name="Samples", level=1).first.wait_for(timeout=30_000)
+    page.wait_for_selector(server.APP_IDLE, timeout=30_000)
+    assert len(page.context.pages) == 1  # no new tab
+    assert "/samples?" in page.url and "unit=mgsm_native_cot.deu_Latn" in page.url
+    assert "models=fake" in page.url
+    server.check_no_error(page, page.url)
+    page.go_back()  # once: opening the Samples page added no history entry of its own
+    overview = page.get_by_role("heading", name="Overview", level=1)
+    overview.first.wait_for(timeout=30_000)
+    assert "/overview?" in page.url and "cell_task=mgsm_native_cot" in page.url
+    # the filter is in effect again, not only in the URL
+    chosen = page.locator('[data-testid="stMultiSelect"]').first.inner_text()
+    assert model in chosen
+
+
+def test_charts_download_as_svg_and_png_and_tables_as_csv(leaderboard, page, tmp_path):
+    url = f"{leaderboard.url}/languages?benchmark=mgsm&task=mgsm_native_cot"
+    server.load(page, url, "Languages")
+    server.wait_until_drawn(page, server.KEY_ELEMENTS["languages"])
+    for fmt, head in (("SVG", b"<svg"), ("PNG", b"\x89PNG")):
+        with page.expect_download(timeout=60_000) as download:
+            button = page.locator('[data-testid="stDownloadButton"] button:visible', has_text=fmt)
+            button.first.click()
+        saved = tmp_path / download.value.suggested_filename
+        download.value.save_as(saved)
+        assert saved.name == f"mgsm_native_cot-languages.{fmt.lower()}"
+        content = saved.read_bytes()
+        assert content.startswith(head) or head in content[:200]
+        if fmt == "SVG":
+            assert b"German" in content and b"Swahili" in content  # the languages, by name
+    # A table's own toolbar downloads it as CSV. Chromium would ask where to save it (the
+    # File System Access picker); without the picker Streamlit downloads it as a file.
+    page.add_init_script("delete window.showSaveFilePicker")
+    server.load(page, f"{leaderboard.url}/runs", "Runs")
+    server.wait_until_drawn(page, server.KEY_ELEMENTS["runs"])
+    page.locator('[data-testid="stDataFrame"]').first.hover()
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="Download as CSV").locator("visible=true").first.click()
+    saved = tmp_path / "runs.csv"
+    download.value.save_as(saved)
+    header = saved.read_text(encoding="utf-8-sig").splitlines()[0]
+    assert "model" in header and "status" in header

@@ -88,10 +88,13 @@ def test_model_and_benchmark_filters_and_cell_samples_links(app_env):
     assert table.index.tolist() == [SMOL]
     assert [c.partition(" · ")[0] for c in table.columns] == ["mgsm_direct (accuracy)"] * 4
     assert at.selectbox(key="w_cell_model").value == SMOL
-    links = at.markdown[0].value
+    links = pages.links(at)
     run_id = unit(app_env, SMOL, "mgsm_direct.deu_Latn").run_id
-    for language in ("deu_Latn", "eng_Latn"):
-        assert f"[{language} 0.000](/samples?run={run_id}&unit=mgsm_direct.{language})" in links
+    for language, name in (("deu_Latn", "German"), ("eng_Latn", "English")):
+        # same tab, and the page's model filter carried along
+        want = {"models": SMOL, "model": SMOL, "run": run_id, "unit": f"mgsm_direct.{language}",
+                "show": "all", "page": "1"}  # fmt: skip
+        assert (f"{name} 0.000", "samples", want) in links
     at.multiselect(key="w_models").set_value([LOW, HIGH]).run()
     assert at.query_params["models"] == f"{LOW},{HIGH}"
     assert set(at.dataframe[1].value.index) == {LOW, HIGH}

@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.leaderboard import pages
+from xbench import languages as xlangs
 from xbench_leaderboard import queries
 
 LOW, HIGH = "fake:accuracy=0.3", "fake:accuracy=0.8"
@@ -33,7 +34,7 @@ def test_measures_per_model_match_the_store(app_env):
     assert set(table.index) == {LOW, HIGH}
     for column in ["mean", "worst", "best", *MEASURES]:
         assert table[column].tolist() == pytest.approx(stored.loc[table.index, column].tolist())
-    assert table.loc[LOW, "worst_language"] == "deu_Latn"
+    assert table.loc[LOW, "worst_language"] == "German (deu_Latn)"  # named, code alongside
     (spec, measures), _ = charts(at)
     assert spec["facet"]["field"] == "measure" and spec["columns"] == 1  # stacked: fits a phone
     assert spec["spec"]["mark"]["type"] == "bar"
@@ -46,13 +47,14 @@ def test_measures_per_model_match_the_store(app_env):
 def test_a_models_languages_sorted_with_their_cis(app_env):
     at = open_page(benchmark="mgsm", task="mgsm_native_cot", model=HIGH)
     _, (spec, scores) = charts(at)
-    stored = queries.unit_scores(app_env, "mgsm_native_cot", HIGH).set_index("language")
+    stored = queries.unit_scores(app_env, "mgsm_native_cot", HIGH)
+    stored = stored.assign(name=stored.language.map(xlangs.name)).set_index("name")
     bars, errors = spec["layer"]
-    order = bars["encoding"]["y"]["sort"]
+    order = bars["encoding"]["y"]["sort"]  # language names, the codes on hover
     assert sorted(order) == sorted(stored.index)
     assert [stored.value[c] for c in order] == sorted(stored.value, reverse=True)
     assert (errors["encoding"]["x"]["field"], errors["encoding"]["x2"]["field"]) == ("ci_low", "ci_high")  # fmt: skip
-    got = scores.set_index("language").loc[order]
+    got = scores.set_index("name").loc[order]
     for column in ["value", "ci_low", "ci_high", "n"]:
         assert got[column].tolist() == pytest.approx(stored.loc[order, column].tolist())
     assert (got.ci_low <= got.value).all() and (got.value <= got.ci_high).all()
@@ -103,5 +105,6 @@ def test_a_multi_metric_task_shows_one_metric_at_a_time_following_its_direction(
             "SELECT language FROM unit_scores WHERE metric = 'TER' AND task = 'ntrex128_chat_en-x'"
             " ORDER BY value DESC LIMIT 1"
         ).fetchone()[0]
-    assert table["worst_language"].tolist() == [worst]  # the HIGHEST TER is the worst
+    # the HIGHEST TER is the worst
+    assert table["worst_language"].tolist() == [f"{xlangs.name(worst)} ({worst})"]
     assert any("lower is better" in c.value for c in at.caption)

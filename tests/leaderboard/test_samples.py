@@ -253,14 +253,35 @@ def test_search_every_unit_of_a_run_but_never_a_hidden_one(app_env):
     stored, total = queries.samples(app_env, run, None, "a", limit=100)
     assert total == len(stored) > 3 and not any(stored.task_name.str.startswith("moodcheck"))
     assert {u.partition(".")[0] for u in stored.task_name} == {"capitals"}
-    at = open_page(run=run, unit="capitals.deu_Latn", q="a", every="1")
-    assert at.checkbox(key="w_every").value is True
+    at = open_page(run=run, unit="capitals.deu_Latn", q="a", scope="run")
+    assert at.selectbox(key="w_scope").value == "run"
     assert len(at.expander) == total
     assert all(shown(e.label).startswith("capitals.") for e in at.expander)  # each names its unit
-    assert f"{total} samples in every unit" in " ".join(c.value for c in at.caption)
+    assert f"{total} samples in every unit of this run" in " ".join(c.value for c in at.caption)
+    # A link from before ?scope= (every=1) still searches the run.
+    assert len(open_page(run=run, unit="capitals.deu_Latn", q="a", every="1").expander) == total
     # Without a search there is nothing to search across: the unit's own samples.
-    at = open_page(run=run, unit="capitals.deu_Latn", every="1")
+    at = open_page(run=run, unit="capitals.deu_Latn", scope="run")
     assert len(at.expander) == 3
+
+
+def test_search_every_run_of_a_model(app_env):
+    """fake:accuracy=0.8 ran MGSM in one run and capitals + moodcheck in another: a search
+    over the model's runs finds both runs' samples, each naming its run, never moodcheck."""
+    model = "fake:accuracy=0.8"
+    runs = queries.runs(app_env)
+    own = runs[runs.model == model].run_id.tolist()
+    assert len(own) == 2
+    stored, total = queries.samples(app_env, own, None, "a", limit=1000)
+    assert total == len(stored) and set(stored.run_id) == set(own)
+    assert not any(stored.task_name.str.startswith("moodcheck"))
+    run = run_of(app_env, model, "capitals.deu_Latn")
+    at = open_page(run=run, unit="capitals.deu_Latn", q="a", scope="model")
+    caption = " ".join(c.value for c in at.caption)
+    assert f"{total} samples in every run of {model}" in shown(caption)
+    first = min(total, 20)  # one page
+    assert len(at.expander) == first
+    assert all(shown(e.label).split(" · ")[0] in own for e in at.expander)  # names its run
 
 
 def test_function_calling_outcome_and_calls_as_call_text(tmp_path, monkeypatch, shared_data):

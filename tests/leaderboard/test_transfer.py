@@ -42,7 +42,7 @@ def test_score_vs_english_scatter_matches_the_store(app_env):
     assert (merged.score == merged.value).all() and (merged.english_x == merged.english_y).all()
     row = merged.set_index(["model", "language"]).loc[("fake:accuracy=0.8", "deu_Latn")]
     assert row.score == pytest.approx(11 / 12) and row.english_x == pytest.approx(10 / 12)
-    assert row.samples == f"/samples?run={row.run_id}&unit=mgsm_native_cot.deu_Latn"
+    assert row.samples == f"/samples?run={row.run_id_y}&unit=mgsm_native_cot.deu_Latn"
 
     spec, data = charts(at)[0]
     line, points = spec["layer"]
