@@ -8,6 +8,7 @@ import streamlit as st
 from xbench_leaderboard import common
 from xbench_leaderboard.views import (
     compare,
+    cost,
     fidelity,
     languages,
     overview,
@@ -28,6 +29,7 @@ def pages() -> list[st.Page]:
         st.Page(transfer.render, title="Transfer", url_path="transfer"),
         st.Page(fidelity.render, title="Fidelity", url_path="fidelity"),
         st.Page(compare.render, title="Compare", url_path="compare"),
+        st.Page(cost.render, title="Cost", url_path="cost"),
         st.Page(samples.render, title="Samples", url_path="samples"),
         st.Page(runs.render, title="Runs", url_path="runs"),
     ]

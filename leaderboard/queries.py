@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from xbench.store import Store
+from xbench.store import TOKENIZER_FIELDS, Store
 
 # Runs whose units a model's leaderboard rows show (the store's `latest_units`: per model and
 # task, the latest completed units with one set of settings).
@@ -282,3 +282,26 @@ def fidelity_units(db: str | Path, task: str | None = None) -> pd.DataFrame:
         " ORDER BY benchmark, task, model, language, task_name",
         [task, task],
     )
+
+
+# --- tokens and cost ---
+
+
+def token_units(db: str | Path) -> pd.DataFrame:
+    """Token counts per unit of each model's latest result (view `token_usage` on the units
+    `latest_units` ranks), where any sample was counted."""
+    return _frame(
+        db,
+        "SELECT t.model, t.benchmark, t.task, t.language, t.n, t.n_counted, t.prompt_tokens,"
+        " t.completion_tokens, t.mean_prompt_tokens, t.mean_completion_tokens, t.n_correct,"
+        " t.token_source, t.run_id, t.task_name FROM token_usage t"
+        " JOIN latest_units l ON l.run_id = t.run_id AND l.task_name = t.task_name"
+        "  AND l.metric = t.metric"
+        " WHERE t.n_counted > 0 ORDER BY t.benchmark, t.task, t.model, t.language",
+    )
+
+
+def tokenizer_stats(db: str | Path) -> pd.DataFrame:
+    """Every stored tokenizer measurement (`xbench tokenizers`), one row per language."""
+    return pd.DataFrame(Store(db, read_only=True).tokenizer_stats(),
+                        columns=list(TOKENIZER_FIELDS))  # fmt: skip

@@ -25,7 +25,20 @@ def test_smollm2_on_mgsm_two_languages_three_items(tmp_path, shared_data, monkey
         rows = con.execute(
             "SELECT task_name, item_key, prompt, response, extracted, score FROM samples"
         ).fetchall()
+        counts = con.execute(
+            "SELECT prompt, response, prompt_tokens, completion_tokens, token_source FROM samples"
+        ).fetchall()
     assert len(rows) == 6
+    # Every sample's token counts: the model's own tokenizer on the prompt sent and the response.
+    from transformers import AutoTokenizer
+
+    from xbench.models.gguf import GGUF_MODELS
+
+    tok = AutoTokenizer.from_pretrained(str(GGUF_MODELS["smollm2-135m"].converted()))
+    for prompt, response, n_prompt, n_completion, source in counts:
+        assert source == "tokenizer"
+        assert n_prompt == len(tok.encode(prompt, add_special_tokens=False)) > 20
+        assert n_completion == len(tok.encode(response, add_special_tokens=False)) > 0
     items = {
         (name, item.item_key): item
         for name in ("mgsm_native_cot.eng_Latn", "mgsm_native_cot.deu_Latn")

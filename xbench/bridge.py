@@ -27,7 +27,7 @@ from lm_eval.evaluator import evaluate  # noqa: E402
 from lm_eval.tasks import TaskManager  # noqa: E402
 
 from .models import GenerationSettings as Settings  # noqa: E402
-from .models import is_failure, read_response, tool_envelope  # noqa: E402
+from .models import is_failure, read_response, read_usage, tool_envelope  # noqa: E402
 from .progress import Stages, silence_library_bars  # noqa: E402
 from .spec import Item, TaskSpec  # noqa: E402
 
@@ -45,6 +45,26 @@ class Generation:
     error: str | None
     tools_via: str | None = None  # "native" | "chat_template" | "prompt" | None (no tools)
     note: str | None = None  # how the response came back, e.g. cut at the token limit
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    token_source: str | None = None  # "usage" (the engine's count) | "tokenizer" | None
+
+
+def token_counter(lm: Any) -> Any:
+    """The model's own tokenizer as a text -> token count function, or None: in-process
+    engines (transformers, vLLM) have one; a chat endpoint's prompt is JSON messages that its
+    server templates, so only its `usage` field counts there."""
+    tokenizer = getattr(lm, "tokenizer", None)
+    if getattr(lm, "xbench_chat", False) or not callable(getattr(tokenizer, "encode", None)):
+        return None
+
+    def count(text: str) -> int | None:
+        try:
+            return len(tokenizer.encode(text, add_special_tokens=False))
+        except Exception:  # noqa: BLE001 - a text the tokenizer refuses is not counted
+            return None
+
+    return count
 
 
 def version() -> str:
@@ -206,6 +226,7 @@ def generate(
         docs = _docs(spec, items, num_fewshot, tools_via, getattr(lm, "tokenizer", None),
                      settings.system_prompt)  # fmt: skip
     templated = apply_chat_template and not finished_here
+    count = token_counter(lm)
     if cache is not None:
         lm = ResponseCache(lm, cache)
     if quiet_bars:  # lm-eval loads some modules on first use: silence those too
@@ -215,18 +236,22 @@ def generate(
     generations = []
     for sample in results["samples"][spec.name]:
         doc = sample["doc"]
-        response, error, note = read_response(sample["resps"][0][0])
-        sent = sample["arguments"][0][0]
+        returned = sample["resps"][0][0]
+        usage, _ = read_usage(returned)
+        response, error, note = read_response(returned)
+        prompt = _sent_text(sample["arguments"][0][0])  # what was sent, templated or not
+        source = "usage" if usage else None
+        if usage is None and count is not None and response is not None:
+            usage = (count(prompt), count(response))
+            source = "tokenizer" if None not in usage else None
         generations.append(
             Generation(
-                item_key=doc["item_key"],
-                prompt=_sent_text(sent),  # what was sent, templated or not
-                response=response,
-                error=error,
-                tools_via=tools_via,
-                note=note,
+                item_key=doc["item_key"], prompt=prompt, response=response, error=error,
+                tools_via=tools_via, note=note,
+                prompt_tokens=usage[0] if source else None,
+                completion_tokens=usage[1] if source else None, token_source=source,
             )
-        )
+        )  # fmt: skip
     return generations
 
 

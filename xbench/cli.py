@@ -142,6 +142,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--html", type=Path, metavar="FILE",
                    help="write a self-contained HTML report (tables, heatmaps, charts; no network)")  # fmt: skip
     p.add_argument("--markdown", type=Path, metavar="FILE", help="write the report as Markdown")
+    p.add_argument("--price-in", type=float, metavar="PRICE",
+                   help="price per million prompt tokens: adds cost per language and per correct answer")  # fmt: skip
+    p.add_argument(
+        "--price-out",
+        type=float,
+        metavar="PRICE",
+        help="price per million completion tokens (same currency as --price-in)",
+    )
     _common(p)
 
     p = sub.add_parser("compare", help="per-language deltas and paired tests between two runs")
@@ -189,6 +197,22 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --format eee: who ran the evaluation (source_organization_name)")  # fmt: skip
     p.add_argument("--out", required=True, type=Path,
                    help="the file to write (with --format eee and several runs: a folder)")  # fmt: skip
+    _common(p)
+
+    p = sub.add_parser(
+        "tokenizers", help="tokenizer tax: tokens per language on parallel text (no generation)"
+    )
+    p.add_argument("--model", required=True, help="a model spec, as for `xbench run`")
+    p.add_argument("--languages", required=True, type=_split,
+                   help="comma-separated languages (de, deu_Latn, German); English is added")  # fmt: skip
+    p.add_argument("--tokenizer", help="the tokenizer to use instead (hub id or folder)")
+    p.add_argument("--corpus", default="ntrex128",
+                   help="n-way parallel text: ntrex128, flores_plus_dev, flores_plus_devtest")  # fmt: skip
+    p.add_argument("--limit", type=int, help="only the first N segments of the corpus")
+    p.add_argument("--model-name", help="the name to store and show (default: from --model)")
+    p.add_argument("--data-dir", help="local data copies (default: $XBENCH_DATA_DIR)")
+    p.add_argument("--no-store", action="store_true", help="print only; store nothing")
+    p.add_argument("--json", action="store_true", help="print JSON: one object per language")
     _common(p)
 
     p = sub.add_parser("import", help="Every Eval Ever aggregate records into the store")
@@ -444,7 +468,8 @@ def _cmd_report(a: argparse.Namespace) -> int:
         raise XbenchError(
             "the text report is of one run; for several models use --html or --markdown"
         )
-    rep = report(a.run_id[0] if a.run_id else None, db=a.db)
+    rep = report(a.run_id[0] if a.run_id else None, db=a.db, price_in=a.price_in,
+                 price_out=a.price_out)  # fmt: skip
     if a.json:
         print(json.dumps(rep.as_dict(), indent=1, default=str, ensure_ascii=False))
         return 0
@@ -495,6 +520,26 @@ def _cmd_report(a: argparse.Namespace) -> int:
         "Language fidelity (share of judged responses in the expected language; line pass rate)",
         rep["fidelity"], ["task", "language", "n", "n_judged", "fidelity", "line_pass_rate"],
         "(no responses)",
+    ))  # fmt: skip
+    priced = a.price_in is not None or a.price_out is not None
+    print(_section(
+        "Tokens per language (sums over the samples counted; source: the engine's usage field, "
+        "else the model's tokenizer" + ("; cost at the prices given, per million tokens)"
+                                        if priced else "; --price-in/--price-out add cost)"),
+        [{**r, **{k: f"{r[k]:.4g}" for k in ("cost", "cost_per_correct")
+                   if r.get(k) is not None}} for r in rep["token_usage"]],
+        ["task", "language", "n", "n_counted", "prompt_tokens", "completion_tokens",
+         "mean_prompt_tokens", "mean_completion_tokens", "n_correct", "token_source",
+         *(["cost", "cost_per_correct"] if priced else [])],
+        "(no samples)",
+    ))  # fmt: skip
+    print(_section(
+        "Tokenizer tax (tokens / English tokens for the same sentences; `xbench tokenizers`)",
+        rep["tokenizer"],
+        ["tokenizer", "corpus", "language", "segments", "tokens", "premium", "fertility",
+         "fertility_unit", "bytes_per_token"],
+        f"(not measured: xbench tokenizers --model {run['model_spec'] or run['model']} "
+        "--languages ...)",
     ))  # fmt: skip
     return 0
 
@@ -655,6 +700,30 @@ def _export_eee(a: argparse.Namespace, store: Any, ids: list[str]) -> int:
     return 0
 
 
+def _cmd_tokenizers(a: argparse.Namespace) -> int:
+    from . import languages, tokenizers
+
+    name, source, rows = tokenizers.run(
+        a.model, a.languages, tokenizer=a.tokenizer, corpus=a.corpus, data_dir=a.data_dir,
+        limit=a.limit, db=a.db, model_name=a.model_name, store=not a.no_store,
+    )  # fmt: skip
+    if a.json:
+        print(json.dumps([{"model": name, "tokenizer": source, "corpus": a.corpus, **r.as_dict()}
+                          for r in rows], indent=1, ensure_ascii=False))  # fmt: skip
+        return 0
+    print(f"{name}: tokenizer {source} on {a.corpus} ({rows[0].segments} segments per language)")
+    table = [
+        {"language": r.language, "name": languages.name(r.language), "tokens": r.tokens,
+         "premium": f"{r.premium:.2f}" if r.premium is not None else None,
+         "fertility": f"{r.fertility:.2f} / {r.fertility_unit}",
+         "bytes/token": f"{r.bytes_per_token:.2f}"}
+        for r in sorted(rows, key=lambda r: -(r.premium or 0))
+    ]  # fmt: skip
+    print(_table(table, ["language", "name", "tokens", "premium", "fertility", "bytes/token"]))
+    print("(premium: tokens / English tokens for the same sentences, Petrov et al. 2023)")
+    return 0
+
+
 def _cmd_import(a: argparse.Namespace) -> int:
     from . import eee, settings
     from .store import Store
@@ -678,6 +747,7 @@ COMMANDS = {
     "export": _cmd_export,
     "import": _cmd_import,
     "migrate": _cmd_migrate,
+    "tokenizers": _cmd_tokenizers,
     "leaderboard": _cmd_leaderboard,
 }
 

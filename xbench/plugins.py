@@ -74,11 +74,12 @@ class Registry:
 
         return register
 
-    def resolve_model(self, spec: str) -> ModelSpec:
-        """`--model` parsed against every registered kind (built-in and plugins)."""
+    def resolve_model(self, spec: str, *, check: bool = True) -> ModelSpec:
+        """`--model` parsed against every registered kind (built-in and plugins); `check=False`
+        skips the kind's checks (API keys, packages) for commands that load no model."""
         kind = self.models.get(spec.strip().partition(":")[0]) or self.models.get(spec.strip())
         try:
-            return resolve_model(spec, self.models)
+            return resolve_model(spec, self.models, check=check)
         except XbenchError:
             raise
         except (Exception, SystemExit) as exc:  # a plugin's check crashed

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from . import settings
+from .errors import XbenchError
 from .records import Record
 from .store import Store
 
@@ -20,6 +21,7 @@ SECTIONS = {
     "locality_effect": "benchmark, family, language, translated_partition",
     "direction_asymmetry": "benchmark, family, language",
     "fidelity": "benchmark, task, language",
+    "token_usage": "benchmark, task, language",
 }
 
 
@@ -40,11 +42,17 @@ class Report(Record):
     locality_effect: Rows
     direction_asymmetry: Rows
     fidelity: Rows
+    token_usage: Rows  # tokens per unit; with prices, cost and cost per correct answer
+    tokenizer: Rows  # the model's tokenizer tax per language (`xbench tokenizers`), if measured
 
 
-def report(run_id: str | None = None, *, db: str | Path | None = None) -> Report:
+def report(
+    run_id: str | None = None, *, db: str | Path | None = None,
+    price_in: float | None = None, price_out: float | None = None,
+) -> Report:  # fmt: skip
     """Every section of the report for one run (default: the latest; an id, unique prefix,
-    short id, or a model name: its latest completed run)."""
+    short id, or a model name: its latest completed run). `price_in` / `price_out`: prices
+    per million prompt / completion tokens, which add cost columns to `token_usage`."""
     store = Store(settings.db_path(db), read_only=True)
     run_id = store.resolve_run_id(run_id, model_names=True)
     out: dict[str, Any] = {"run": store.run(run_id)}
@@ -53,7 +61,29 @@ def report(run_id: str | None = None, *, db: str | Path | None = None) -> Report
             rel = con.execute(f"SELECT * FROM {view} WHERE run_id = ? ORDER BY {order}", [run_id])
             cols = [d[0] for d in rel.description]
             out[view] = [dict(zip(cols, row, strict=True)) for row in rel.fetchall()]
+    out["token_usage"] = priced(out["token_usage"], price_in, price_out)
+    out["tokenizer"] = store.tokenizer_stats([out["run"]["model"]])
     return Report(**out)
+
+
+def priced(rows: Rows, price_in: float | None, price_out: float | None) -> Rows:
+    """token_usage rows with `cost` (price_in × prompt + price_out × completion tokens, per
+    million, over the counted samples) and `cost_per_correct` (cost / n_correct; None where
+    nothing is correct or "correct" has no meaning). Without prices, the rows as they are."""
+    if price_in is None and price_out is None:
+        return rows
+    for price in (price_in, price_out):
+        if price is not None and not (price >= 0 and price < float("inf")):
+            raise XbenchError(f"a price per million tokens must be 0 or more, not {price}")
+    out = []
+    for row in rows:
+        cost = None
+        if row["n_counted"]:
+            cost = ((price_in or 0.0) * row["prompt_tokens"]
+                    + (price_out or 0.0) * row["completion_tokens"]) / 1e6  # fmt: skip
+        per_correct = cost / row["n_correct"] if cost is not None and row["n_correct"] else None
+        out.append({**row, "cost": cost, "cost_per_correct": per_correct})
+    return out
 
 
 def effect_means(rows: list[dict[str, Any]], key: str = "delta") -> dict[tuple[str, ...], float]:

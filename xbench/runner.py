@@ -435,9 +435,12 @@ def _score(
     rows, checks, scored_samples, for_corpus = [], [], [], []
     for gen in generations:
         item = by_key[gen.item_key]
+        tokens = {"prompt_tokens": gen.prompt_tokens, "token_source": gen.token_source,
+                  "completion_tokens": gen.completion_tokens}  # fmt: skip
         if gen.item_key not in texts:
             error = gen.error or f"the model returned no text ({type(gen.response).__name__})"
-            rows.append(SampleRow(gen.item_key, gen.prompt, None, None, item.gold, None, error))
+            rows.append(SampleRow(gen.item_key, gen.prompt, None, None, item.gold, None, error,
+                                  **tokens))  # fmt: skip
             continue
         response, full_length = texts[gen.item_key]
         scored, check = next(results)
@@ -446,7 +449,7 @@ def _score(
         if scored.error is not None:  # unscorable: an error with its cause, never a wrong answer
             rows.append(SampleRow(gen.item_key, gen.prompt, response, scored.extracted,
                                   item.gold, None, scored.error, note=scored.note,
-                                  response_chars=full_length))  # fmt: skip
+                                  response_chars=full_length, **tokens))  # fmt: skip
             continue
         assert check is not None  # every scorable response has its fidelity check
         scored_samples.append(scored)
@@ -457,7 +460,7 @@ def _score(
                 gen.item_key, gen.prompt, response, scored.extracted, item.gold,
                 scored.score, None, check.detected_language, check.in_expected, check.line_pass,
                 json.dumps(dict(scored.metrics)) if scored.metrics else None,
-                note=scored.note, response_chars=full_length,
+                note=scored.note, response_chars=full_length, **tokens,
             )
         )  # fmt: skip
     answered = [r.score for r in rows if r.score is not None]

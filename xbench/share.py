@@ -150,6 +150,11 @@ def render_html(store: Store, models: Sequence[str] | None = None) -> str:
     parts += ["<h2>Language fidelity</h2>",
               "<p class='note'>Share of judged responses written in the expected language.</p>",
               _table_html(*_fidelity_rows(chosen, blocks))]  # fmt: skip
+    parts += ["<h2>Tokens and the tokenizer tax</h2>",
+              f"<p class='note'>{_e(TOKENS_NOTE)}</p>",
+              _table_html(*_token_rows(store, chosen), empty=NO_TOKENS),
+              f"<p class='note'>{_e(TAX_NOTE)}</p>",
+              _table_html(*_tokenizer_rows(store, chosen), empty=NO_TAX)]  # fmt: skip
     parts.append("</body></html>")
     return "\n".join(parts)
 
@@ -321,9 +326,56 @@ def _fidelity_rows(
     return head, rows
 
 
-def _table_html(head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+TOKENS_NOTE = (
+    "Tokens per sample of each model's latest result (prompt as sent, and response): the "
+    "engine's usage field, else the model's tokenizer. A language that needs more tokens costs "
+    "more to serve; `xbench report RUN --price-in/--price-out` gives its cost."
+)
+TAX_NOTE = (
+    "Tokenizer premium (Petrov et al. 2023): tokens for the same sentences over English's "
+    "(1.00 = English). Fertility: tokens per word (per character for scripts without spaces)."
+)
+NO_TOKENS = (
+    "(no token counts: results stored before counting, or a model without usage or tokenizer)"
+)
+NO_TAX = "(not measured: run xbench tokenizers --model M --languages ...)"
+
+
+def _token_rows(store: Store, models: Sequence[str]) -> tuple[list[str], list[list[str]]]:
+    head = ["model", "task", "language", "samples counted", "prompt tokens / sample",
+            "completion tokens / sample", "source"]  # fmt: skip
+    with store.connect() as con:
+        found = con.execute(
+            "SELECT t.model, t.task, t.language, t.n_counted, t.mean_prompt_tokens,"
+            " t.mean_completion_tokens, t.token_source FROM token_usage t"
+            " JOIN latest_units l ON l.run_id = t.run_id AND l.task_name = t.task_name"
+            "  AND l.metric = t.metric"
+            " WHERE t.n_counted > 0 AND list_contains($models, t.model)"
+            " ORDER BY t.model, t.benchmark, t.task, t.language != 'eng_Latn', t.language",
+            {"models": list(models)},
+        ).fetchall()  # fmt: skip
+    rows = [[model, task, languages.name(code), str(n), f"{p:.1f}", f"{c:.1f}", source]
+            for model, task, code, n, p, c, source in found]  # fmt: skip
+    return head, rows
+
+
+def _tokenizer_rows(store: Store, models: Sequence[str]) -> tuple[list[str], list[list[str]]]:
+    head = ["model", "corpus", "language", "premium", "fertility", "bytes / token"]
+    rows = [
+        [r["model"], r["corpus"], languages.name(r["language"]),
+         "–" if r["premium"] is None else f"{r['premium']:.2f}",
+         f"{r['fertility']:.2f} / {r['fertility_unit']}", f"{r['bytes_per_token']:.2f}"]
+        for r in store.tokenizer_stats(models)
+    ]  # fmt: skip
+    return head, rows
+
+
+def _table_html(
+    head: Sequence[str], rows: Sequence[Sequence[str]],
+    empty: str = "(nothing to show: needs an English unit of the same task)",
+) -> str:  # fmt: skip
     if not rows:
-        return "<p class='note'>(nothing to show: needs an English unit of the same task)</p>"
+        return f"<p class='note'>{_e(empty)}</p>"
     text = ["<div class='scroll'><table><tr>"]
     text += [f"<th class='l'>{_e(h)}</th>" if i < 3 else f"<th>{_e(h)}</th>"
              for i, h in enumerate(head)]  # fmt: skip
@@ -367,12 +419,18 @@ def render_markdown(store: Store, models: Sequence[str] | None = None) -> str:
     out += ["## Transfer", "", "Each language's score over English's.", "",
             _md(*_transfer_rows(chosen, blocks)), ""]  # fmt: skip
     out += ["## Language fidelity", "", _md(*_fidelity_rows(chosen, blocks)), ""]
+    out += ["## Tokens and the tokenizer tax", "", TOKENS_NOTE, "",
+            _md(*_token_rows(store, chosen), empty=NO_TOKENS), "", TAX_NOTE, "",
+            _md(*_tokenizer_rows(store, chosen), empty=NO_TAX), ""]  # fmt: skip
     return "\n".join(out)
 
 
-def _md(head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+def _md(
+    head: Sequence[str], rows: Sequence[Sequence[str]],
+    empty: str = "(nothing to show: needs an English unit of the same task)",
+) -> str:  # fmt: skip
     if not rows:
-        return "(nothing to show: needs an English unit of the same task)"
+        return empty
 
     def cell(text: str) -> str:
         return str(text).replace("|", "\\|")

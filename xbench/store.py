@@ -303,6 +303,27 @@ SELECT run_id, model, benchmark, task, language, n, n_judged, fidelity, line_pas
 FROM unit_scores WHERE primary_metric
 """,
     ),
+    (
+        "token_usage",
+        # Tokens per unit from the samples' counts (the engine's usage, else the model's
+        # tokenizer): what a language costs to serve. n_correct counts full marks on a 0-1
+        # primary metric (accuracy); it is NULL for a 0-100 score, where "correct" means nothing.
+        """
+CREATE VIEW token_usage AS
+SELECT u.run_id, u.model, u.task_name, u.benchmark, u.task, u.language, u.metric,
+       u.metric_scale, count(*) AS n, count(sm.prompt_tokens) AS n_counted,
+       sum(sm.prompt_tokens) AS prompt_tokens, sum(sm.completion_tokens) AS completion_tokens,
+       avg(sm.prompt_tokens) AS mean_prompt_tokens,
+       avg(sm.completion_tokens) AS mean_completion_tokens,
+       CASE WHEN u.metric_scale = 1.0
+            THEN count(*) FILTER (WHERE sm.score >= 1.0 AND sm.prompt_tokens IS NOT NULL) END
+            AS n_correct,
+       string_agg(DISTINCT sm.token_source, ',' ORDER BY sm.token_source) AS token_source
+FROM unit_scores u JOIN samples sm USING (run_id, task_name)
+WHERE u.primary_metric
+GROUP BY u.run_id, u.model, u.task_name, u.benchmark, u.task, u.language, u.metric, u.metric_scale
+""",
+    ),
 ]
 
 MIGRATIONS: list[tuple[int, str, str]] = [
@@ -509,7 +530,38 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         SELECT 1;
         """,
     ),
+    (
+        11,
+        "token counts per sample; tokenizer tax per language (xbench tokenizers)",
+        """
+        ALTER TABLE samples ADD COLUMN prompt_tokens BIGINT;      -- tokens of the prompt sent
+        ALTER TABLE samples ADD COLUMN completion_tokens BIGINT;  -- tokens of the response
+        ALTER TABLE samples ADD COLUMN token_source VARCHAR;      -- usage | tokenizer | NULL
+        CREATE TABLE tokenizer_stats (
+            model TEXT NOT NULL,
+            tokenizer TEXT NOT NULL,
+            corpus TEXT NOT NULL,
+            language TEXT NOT NULL,
+            segments INTEGER NOT NULL,
+            tokens BIGINT NOT NULL,
+            words BIGINT NOT NULL,
+            characters BIGINT NOT NULL,
+            bytes BIGINT NOT NULL,
+            fertility DOUBLE NOT NULL,
+            fertility_unit TEXT NOT NULL,
+            bytes_per_token DOUBLE NOT NULL,
+            premium DOUBLE,
+            measured_at TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (model, tokenizer, corpus, language)
+        );
+        """,
+    ),
 ]
+
+TOKENIZER_FIELDS = (
+    "model", "tokenizer", "corpus", "language", "segments", "tokens", "words", "characters",
+    "bytes", "fertility", "fertility_unit", "bytes_per_token", "premium", "measured_at",
+)  # fmt: skip
 
 # `xbench export --scores`: one row per model x task variant x metric (docs/store.md).
 SCORE_EXPORT_FIELDS = (
@@ -586,11 +638,15 @@ class SampleRow:
     metrics: str | None = None  # JSON object of further per-sample metrics
     note: str | None = None  # how the scorer read the response (Scored.note)
     response_chars: int | None = None  # the response's full length, when it was cut
+    prompt_tokens: int | None = None  # tokens of the prompt as sent
+    completion_tokens: int | None = None  # tokens of the response
+    token_source: str | None = None  # "usage" (the engine's count) or "tokenizer"
 
 
 # SampleRow's fields as Arrow types (DuckDB casts the JSON column from text on insert).
 _SAMPLE_TYPES = {
     "score": "float64", "in_expected": "bool_", "line_pass": "bool_", "response_chars": "int64",
+    "prompt_tokens": "int64", "completion_tokens": "int64",
 }  # fmt: skip
 
 
@@ -1078,6 +1134,36 @@ class Store:
             " ORDER BY s.benchmark, s.task, s.language, TRY_CAST(s.item_key AS BIGINT), s.item_key"
         )
         return self._write(query, {"run_id": run_id}, EXPORT_FIELDS, fmt, out)
+
+    def save_tokenizer_stats(
+        self, model: str, tokenizer: str, corpus: str, rows: Sequence[Any]
+    ) -> None:
+        """Store one measurement of a tokenizer (`tokenizers.LanguageTokens` rows) in one
+        transaction; measuring the same model, tokenizer, corpus and language again replaces
+        its row."""
+        now = _now()
+        values = [
+            [model, tokenizer, corpus, r.language, r.segments, r.tokens, r.words, r.characters,
+             r.bytes, r.fertility, r.fertility_unit, r.bytes_per_token, r.premium, now]
+            for r in rows
+        ]  # fmt: skip
+        with self.transaction() as con:
+            con.executemany(
+                f"INSERT OR REPLACE INTO tokenizer_stats ({', '.join(TOKENIZER_FIELDS)})"
+                f" VALUES ({', '.join('?' * len(TOKENIZER_FIELDS))})",
+                values,
+            )
+
+    def tokenizer_stats(self, models: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """Stored tokenizer rows (of `models`, or all), by model, corpus, English first."""
+        with self.connect() as con:
+            cur = con.execute(
+                f"SELECT {', '.join(TOKENIZER_FIELDS)} FROM tokenizer_stats"
+                " WHERE ? IS NULL OR list_contains(?, model)"
+                " ORDER BY model, tokenizer, corpus, language != 'eng_Latn', language",
+                [None if models is None else list(models)] * 2,
+            )
+            return [dict(zip(TOKENIZER_FIELDS, row, strict=True)) for row in cur.fetchall()]
 
     def export_scores(self, run_ids: Sequence[str] | None, fmt: str, out: Path) -> int:
         """Write one row per model x task variant x metric (SCORE_EXPORT_FIELDS): of the

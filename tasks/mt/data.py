@@ -119,6 +119,25 @@ def _ntrex_lines(folder: Path, code: str) -> tuple[str, ...]:
     return _read_lines(folder / ntrex_file(code), NTREX_CARD, NTREX_SEGMENTS)
 
 
+def parallel_segments(
+    corpus: str, codes: Sequence[str], data_dir: Path | None
+) -> dict[str, tuple[str, ...]]:
+    """{code: the corpus's segments} for n-way parallel use (the tokenizer tax): NTREX-128
+    (`ntrex128`) or FLORES+ (`flores_plus_dev`, `flores_plus_devtest`), from `data_dir` or
+    their public source (NTREX: GitHub, cached; FLORES+: the Hugging Face hub)."""
+    if corpus == "ntrex128":
+        if data_dir is not None:
+            folder = Path(data_dir) / "ntrex128"
+        else:
+            from xbench import settings
+
+            folder = _download_ntrex([ntrex_file(c) for c in codes], settings.cache_dir())
+        return {c: _ntrex_lines(folder, c) for c in codes}
+    split = corpus.removeprefix("flores_plus_")
+    folder = Path(data_dir) / "flores_plus" if data_dir is not None else None
+    return {c: _flores_lines(folder, split, c) for c in codes}
+
+
 def _cache_root(ctx: LoadContext) -> Path:
     if ctx.cache_dir is not None:
         return Path(ctx.cache_dir)

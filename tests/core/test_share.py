@@ -65,7 +65,8 @@ def test_html_report_opens_offline_in_chromium(db, tmp_path):
             page.goto(out.as_uri())
             assert page.title() == "xbench report: strong, weak"
             assert page.locator("h2").all_inner_texts() == [
-                "Overview", "Per language", "Parity", "Transfer", "Language fidelity"]  # fmt: skip
+                "Overview", "Per language", "Parity", "Transfer", "Language fidelity",
+                "Tokens and the tokenizer tax"]  # fmt: skip
             assert page.locator("svg").count() == 2  # a bar chart per task
             cell = page.locator("td[title='strong · Thai (tha_Thai)']").first
             assert re.fullmatch(r"\d+\.\d", cell.inner_text())

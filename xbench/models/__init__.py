@@ -27,10 +27,12 @@ from .base import (
     failure,
     is_failure,
     read_response,
+    read_usage,
     redact,
     short_name,
     tool_envelope,
     with_note,
+    with_usage,
 )  # fmt: skip
 from .gguf import GGUF_MODELS, GgufPackage
 from .responders import (
@@ -46,6 +48,7 @@ __all__ = [
     "MissingResponse", "ModelKind", "ModelSpec", "build", "builtin_kinds", "check_prediction_tasks",
     "failure", "fake_responder", "is_failure", "predictions_responder", "read_predictions",
     "read_response", "redact", "resolve", "short_name", "tool_envelope", "with_note",
+    "with_usage", "read_usage",
 ]  # fmt: skip
 
 
@@ -58,11 +61,14 @@ def builtin_kinds() -> Mapping[str, ModelKind]:
     return kinds
 
 
-def resolve(spec: str, kinds: Mapping[str, ModelKind] | None = None) -> ModelSpec:
-    """Parse `--model` against `kinds` (default: the built-in ones) without loading anything."""
+def resolve(
+    spec: str, kinds: Mapping[str, ModelKind] | None = None, *, check: bool = True
+) -> ModelSpec:
+    """Parse `--model` against `kinds` (default: the built-in ones) without loading anything;
+    `check=False` skips each kind's checks (API keys, packages)."""
     from .base import resolve as _resolve
 
-    return _resolve(spec, builtin_kinds() if kinds is None else kinds)
+    return _resolve(spec, builtin_kinds() if kinds is None else kinds, check=check)
 
 
 def build(model: ModelSpec, kinds: Mapping[str, ModelKind] | None = None, **context: Any) -> Any:

@@ -36,7 +36,7 @@ from lm_eval.models.openai_completions import (
 )
 
 from ..errors import XbenchError, cause
-from .base import TOOL_ENVELOPE, failure, redact, with_note
+from .base import TOOL_ENVELOPE, failure, redact, with_note, with_usage
 
 # lm-eval logs every failed attempt with the whole response; xbench reports each failure once,
 # as the sample's error (or the run's).
@@ -207,7 +207,12 @@ class Resilient:
             detail = f" ({redact(str(error))[:160]})" if error else ""
             return [failure(f"the server returned no choices{detail}")]
         ordered = sorted(choices, key=lambda c: c.get("index", 0) if isinstance(c, dict) else 0)
-        return [self._choice(c) for c in ordered]
+        texts = [self._choice(c) for c in ordered]
+        usage = out.get("usage")
+        if len(texts) == 1 and isinstance(usage, dict):  # a batch's usage is its total: unsplit
+            texts = [with_usage(texts[0], usage.get("prompt_tokens"),
+                                usage.get("completion_tokens"))]  # fmt: skip
+        return texts
 
     def _choice(self, choice: Any) -> str:
         if not isinstance(choice, dict):
@@ -389,7 +394,9 @@ class AnthropicChatLM(Resilient, AnthropicChat):
         reason = out.get("stop_reason")
         if reason == "refusal":
             return [failure("the model refused to answer (stop_reason=refusal)")]
-        return [_finished("length" if reason == "max_tokens" else reason, text)]
+        text = _finished("length" if reason == "max_tokens" else reason, text)
+        usage = out.get("usage") if isinstance(out.get("usage"), dict) else {}
+        return [with_usage(text, usage.get("input_tokens"), usage.get("output_tokens"))]
 
     def _server_version(self) -> str | None:
         return None

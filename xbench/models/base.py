@@ -27,6 +27,9 @@ from ..errors import XbenchError
 # way in front of a real response.
 _FAILED = "\x00xbench-failed\x00"
 _NOTE = "\x00xbench-note\x00"
+# The engine's own token counts of a request (its `usage` field) travel in front of the
+# response, outermost, so they are cached with it: "<marker>prompt,completion\x00<response>".
+_USAGE = "\x00xbench-usage\x00"
 
 
 def failure(why: str) -> str:
@@ -39,8 +42,28 @@ def with_note(note: str, text: str) -> str:
     return f"{_NOTE}{note}\x00{text}"
 
 
+def with_usage(text: str, prompt_tokens: Any, completion_tokens: Any) -> str:
+    """A response with the engine's token counts for its request; a failure, or counts that
+    are not whole numbers, stay as they are (never a made-up count)."""
+    counts = (prompt_tokens, completion_tokens)
+    if is_failure(text) or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0
+                                   for n in counts):  # fmt: skip
+        return text
+    return f"{_USAGE}{prompt_tokens},{completion_tokens}\x00{text}"
+
+
+def read_usage(text: Any) -> tuple[tuple[int, int] | None, Any]:
+    """((prompt tokens, completion tokens) or None, the response without them)."""
+    if not isinstance(text, str) or not text.startswith(_USAGE):
+        return None, text
+    counts, _, rest = text[len(_USAGE) :].partition("\x00")
+    prompt, _, completion = counts.partition(",")
+    return (int(prompt), int(completion)), rest
+
+
 def read_response(text: Any) -> tuple[str | None, str | None, str | None]:
     """(response, error, note) of what an LM returned for one request."""
+    _, text = read_usage(text)
     if not isinstance(text, str):
         return None, f"the model returned no text ({type(text).__name__})", None
     if text.startswith(_FAILED):
@@ -132,7 +155,9 @@ class ModelKind:
     default_name: Callable[[ModelSpec], str] | None = None
     description: str = ""
 
-    def resolve(self, spec: str, rest: str) -> ModelSpec:
+    def resolve(self, spec: str, rest: str, *, check: bool = True) -> ModelSpec:
+        """The parsed spec; `check=False` skips the kind's own check (an API key, an installed
+        package), for commands that only read the spec (`xbench tokenizers`)."""
         if self.bare:
             return ModelSpec(spec, self.name, target=self.name)
         if self.takes_target:
@@ -153,7 +178,7 @@ class ModelKind:
                 "through environment variables (e.g. OPENAI_API_KEY), never in --model"
             )
         model = ModelSpec(spec, self.name, options, target.strip() if target else None)
-        if self.check is not None:
+        if check and self.check is not None:
             self.check(model)
         return model
 
@@ -193,15 +218,15 @@ def short_name(target: str) -> str:
     return name or target
 
 
-def resolve(spec: str, kinds: Mapping[str, ModelKind]) -> ModelSpec:
+def resolve(spec: str, kinds: Mapping[str, ModelKind], *, check: bool = True) -> ModelSpec:
     """Parse `--model` against the registered kinds, without loading anything."""
     spec = spec.strip()
     if spec in kinds and kinds[spec].bare:
-        return kinds[spec].resolve(spec, "")
+        return kinds[spec].resolve(spec, "", check=check)
     name, sep, rest = spec.partition(":")
     kind = kinds.get(name)
     if kind is not None and not kind.bare and (sep or not kind.takes_target):
-        return kind.resolve(spec, rest)
+        return kind.resolve(spec, rest, check=check)
     import difflib
 
     names = ", ".join(k.name if k.bare else f"{k.name}:…" for k in kinds.values())
