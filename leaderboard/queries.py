@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from xbench.store import TOKENIZER_FIELDS, Store
+from xbench.store import ROUTING_FIELDS, TOKENIZER_FIELDS, TYPOLOGY_DISTANCES, Store
 
 # Runs whose units a model's leaderboard rows show (the store's `latest_units`: per model and
 # task, the latest completed units with one set of settings).
@@ -305,3 +305,28 @@ def tokenizer_stats(db: str | Path) -> pd.DataFrame:
     """Every stored tokenizer measurement (`xbench tokenizers`), one row per language."""
     return pd.DataFrame(Store(db, read_only=True).tokenizer_stats(),
                         columns=list(TOKENIZER_FIELDS))  # fmt: skip
+
+
+# --- analyses stored by their own commands (xbench routing, xbench typology) ---
+
+
+def routing(db: str | Path) -> pd.DataFrame:
+    """Every stored MoE routing curve (`xbench routing`): one row per model, language, layer."""
+    return pd.DataFrame(Store(db, read_only=True).routing(), columns=list(ROUTING_FIELDS))
+
+
+def typology_languages(db: str | Path) -> pd.DataFrame:
+    """Every stored typology fit's languages (`xbench typology`), one distance column each."""
+    _, rows = Store(db, read_only=True).typology()
+    flat = [{**{k: v for k, v in r.items() if k != "language_distances"},
+             **r["language_distances"]} for r in rows]  # fmt: skip
+    return pd.DataFrame(flat, columns=[
+        "model", "task", "metric", "distances", "language", "observed", "fitted", "held_out",
+        "predicted", *TYPOLOGY_DISTANCES])  # fmt: skip
+
+
+def typology_fits(db: str | Path) -> pd.DataFrame:
+    fits, _ = Store(db, read_only=True).typology()
+    return pd.DataFrame(fits, columns=[
+        "model", "task", "metric", "distances", "n_languages", "intercept", "coefficients", "r2",
+        "loo_mae", "loo_r2", "fitted_at"])  # fmt: skip

@@ -215,6 +215,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON: one object per language")
     _common(p)
 
+    p = sub.add_parser(
+        "routing", help="MoE routing divergence to English per layer, on parallel text"
+    )
+    p.add_argument("--model", required=True, help="an hf: mixture-of-experts model")
+    p.add_argument("--languages", required=True, type=_split,
+                   help="comma-separated languages (de, deu_Latn, German); English is added")  # fmt: skip
+    p.add_argument("--corpus", default="ntrex128",
+                   help="n-way parallel text: ntrex128, flores_plus_dev, flores_plus_devtest")  # fmt: skip
+    p.add_argument("--limit", type=int, default=200, help="the first N sentences of the corpus")
+    p.add_argument("--batch-size", type=int, default=8, help="sentences per forward pass")
+    p.add_argument("--device", help="torch device (default: cuda when available, else cpu)")
+    p.add_argument("--model-name", help="the name to store and show (default: from --model)")
+    p.add_argument("--data-dir", help="local data copies (default: $XBENCH_DATA_DIR)")
+    p.add_argument("--no-store", action="store_true", help="print only; store nothing")
+    p.add_argument(
+        "--json", action="store_true", help="print JSON: one object per language and layer"
+    )
+    _common(p)
+
+    p = sub.add_parser(
+        "typology", help="transfer ratio regressed on URIEL distances to English (lang2vec)"
+    )
+    p.add_argument("--model", required=True, help="a model name, as the leaderboard shows it")
+    p.add_argument(
+        "--tasks", type=_split, default=[], help="tasks to fit (default: every fittable task)"
+    )
+    p.add_argument("--distances", type=_split, default=["syntactic", "genetic", "geographic"],
+                   help="regressors: syntactic, phonological, inventory, featural, genetic, geographic")  # fmt: skip
+    p.add_argument(
+        "--predict",
+        type=_split,
+        default=[],
+        help="languages not evaluated to predict the transfer ratio for (e.g. yo,am)",
+    )
+    p.add_argument("--no-store", action="store_true", help="print only; store nothing")
+    p.add_argument("--json", action="store_true", help="print JSON for scripts")
+    _common(p)
+
     p = sub.add_parser("import", help="Every Eval Ever aggregate records into the store")
     p.add_argument("files", nargs="+", type=Path, help="EEE aggregate record files (JSON)")
     _common(p)
@@ -541,6 +579,32 @@ def _cmd_report(a: argparse.Namespace) -> int:
         f"(not measured: xbench tokenizers --model {run['model_spec'] or run['model']} "
         "--languages ...)",
     ))  # fmt: skip
+    print(_section(
+        "MoE routing divergence to English (Jensen-Shannon, bits, per routed layer; `xbench routing`)",
+        rep["routing"], ["corpus", "language", "layer", "divergence", "segments", "experts"],
+        "(not measured: xbench routing --model hf:<a mixture-of-experts model> --languages ...)",
+    ))  # fmt: skip
+    print(_section(
+        "Transfer predicted from typology (ratio = b0 + Σ b_k · URIEL distance_k; `xbench typology`)",
+        [{**f, "coefficients": ", ".join(f"{k} {v:+.3f}" for k, v in f["coefficients"].items())}
+         for f in rep["typology"]],
+        ["task", "metric", "distances", "n_languages", "intercept", "coefficients", "r2",
+         "loo_mae", "loo_r2"],
+        f"(not fitted: xbench typology --model {run['model']})",
+    ))  # fmt: skip
+    predicted = [r for r in rep["typology_languages"] if r["predicted"]]
+    if predicted:
+        print(_section(
+            "Predicted transfer ratios (languages not evaluated: predictions, not scores)",
+            predicted, ["task", "distances", "language", "fitted"], "",
+        ))  # fmt: skip
+    if rep["routing"]:
+        print(_section(
+            "Routing divergence vs score (Spearman's rho over languages, per layer)",
+            rep["routing_correlation"],
+            ["task", "metric", "corpus", "layer", "n_languages", "rho", "p_value"],
+            "(needs three or more languages scored in this run and measured by xbench routing)",
+        ))  # fmt: skip
     return 0
 
 
@@ -724,6 +788,64 @@ def _cmd_tokenizers(a: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_routing(a: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from . import languages, routing
+
+    name, rows = routing.run(
+        a.model, a.languages, corpus=a.corpus, data_dir=a.data_dir, limit=a.limit,
+        batch_size=a.batch_size, device=a.device, db=a.db, model_name=a.model_name,
+        store=not a.no_store,
+    )  # fmt: skip
+    if a.json:
+        print(json.dumps([{"model": name, **asdict(r)} for r in rows], indent=1))
+        return 0
+    layers = sorted({r.layer for r in rows})
+    print(f"{name}: Jensen-Shannon divergence to English per routed layer ({a.corpus}, "
+          f"{rows[0].segments} sentences, {rows[0].experts} experts; 0 = English's routing)")  # fmt: skip
+    by = {(r.language, r.layer): r.divergence for r in rows}
+    table = []
+    for code in dict.fromkeys(r.language for r in rows):
+        curve = [by[(code, layer)] for layer in layers]
+        table.append({"language": languages.name(code), "mean": f"{sum(curve) / len(curve):.3f}",
+                      **{f"L{layer}": f"{d:.3f}" for layer, d in zip(layers, curve, strict=True)}})  # fmt: skip
+    print(_table(table, ["language", "mean", *(f"L{layer}" for layer in layers)]))
+    return 0
+
+
+def _cmd_typology(a: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from . import languages, typology
+
+    fits = typology.run(a.model, tasks=a.tasks, kinds=a.distances, predict=a.predict, db=a.db,
+                        store=not a.no_store)  # fmt: skip
+    if a.json:
+        print(json.dumps([{"model": a.model, "task": t, "metric": m, **asdict(f)}
+                          for t, m, f in fits], indent=1))  # fmt: skip
+        return 0
+    for task, metric, f in fits:
+        slopes = ", ".join(f"{k} {v:+.3f}" for k, v in f.coefficients.items())
+        r2 = "–" if f.r2 is None else f"{f.r2:.3f}"
+        loo = "–" if f.loo_r2 is None else f"{f.loo_r2:.3f}"
+        print(f"\n## {task} ({metric}): transfer ratio = {f.intercept:.3f} + {slopes}")
+        print(f"{f.n_languages} languages; R² {r2}; leave-one-language-out MAE {f.loo_mae:.3f}, "
+              f"R² {loo}")  # fmt: skip
+        print(_table(
+            [{"language": languages.name(r["language"]), "code": r["language"],
+              "observed": "prediction" if r["predicted"] else f"{r['observed']:.3f}",
+              "fitted": f"{r['fitted']:.3f}",
+              "held out": "" if r["held_out"] is None else f"{r['held_out']:.3f}",
+              **{k: f"{r[k]:.3f}" for k in f.distances}} for r in f.languages],
+            ["language", "code", "observed", "fitted", "held out", *f.distances],
+        ))  # fmt: skip
+    print(
+        "\n(ratio = score / English score; distances: URIEL cosine distances to English, lang2vec)"
+    )
+    return 0
+
+
 def _cmd_import(a: argparse.Namespace) -> int:
     from . import eee, settings
     from .store import Store
@@ -748,6 +870,8 @@ COMMANDS = {
     "import": _cmd_import,
     "migrate": _cmd_migrate,
     "tokenizers": _cmd_tokenizers,
+    "routing": _cmd_routing,
+    "typology": _cmd_typology,
     "leaderboard": _cmd_leaderboard,
 }
 

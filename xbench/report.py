@@ -44,6 +44,10 @@ class Report(Record):
     fidelity: Rows
     token_usage: Rows  # tokens per unit; with prices, cost and cost per correct answer
     tokenizer: Rows  # the model's tokenizer tax per language (`xbench tokenizers`), if measured
+    routing: Rows  # the model's MoE routing divergence to English per layer (`xbench routing`)
+    routing_correlation: Rows  # per task and layer: Spearman's rho of divergence and score
+    typology: Rows  # the model's transfer-ratio fits on URIEL distances (`xbench typology`)
+    typology_languages: Rows  # their languages: observed, fitted, held out, or predicted
 
 
 def report(
@@ -63,7 +67,31 @@ def report(
             out[view] = [dict(zip(cols, row, strict=True)) for row in rel.fetchall()]
     out["token_usage"] = priced(out["token_usage"], price_in, price_out)
     out["tokenizer"] = store.tokenizer_stats([out["run"]["model"]])
+    out["routing"] = store.routing([out["run"]["model"]])
+    out["typology"], out["typology_languages"] = store.typology([out["run"]["model"]])
+    out["routing_correlation"] = routing_correlation(out["routing"], out["transfer"], out["parity"])
     return Report(**out)
+
+
+def routing_correlation(curve: Rows, transfer: Rows, parity: Rows) -> Rows:
+    """Per task (primary metric) and routed layer, Spearman's rho between the languages'
+    routing divergence to English and their scores in this run (`routing.correlate`)."""
+    from .routing import correlate
+
+    if not curve:
+        return []
+    primary = {(r["task"], r["metric"]) for r in parity if r.get("primary_metric")}
+    scores: dict[tuple[str, str], dict[str, float]] = {}
+    for row in transfer:
+        if (row["task"], row["metric"]) in primary and row["value"] is not None:
+            scores.setdefault((row["task"], row["metric"]), {})[row["language"]] = row["value"]
+    out = []
+    for corpus in dict.fromkeys(r["corpus"] for r in curve):
+        rows = [r for r in curve if r["corpus"] == corpus]
+        for (task, metric), values in sorted(scores.items()):
+            out += [{"task": task, "metric": metric, "corpus": corpus, **r}
+                    for r in correlate(rows, values)]  # fmt: skip
+    return out
 
 
 def priced(rows: Rows, price_in: float | None, price_out: float | None) -> Rows:

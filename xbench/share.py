@@ -155,6 +155,14 @@ def render_html(store: Store, models: Sequence[str] | None = None) -> str:
               _table_html(*_token_rows(store, chosen), empty=NO_TOKENS),
               f"<p class='note'>{_e(TAX_NOTE)}</p>",
               _table_html(*_tokenizer_rows(store, chosen), empty=NO_TAX)]  # fmt: skip
+    head, rows = _typology_rows(store, chosen)
+    if rows:
+        parts += ["<h2>Transfer predicted from typology</h2>",
+                  f"<p class='note'>{_e(TYPOLOGY_NOTE)}</p>", _table_html(head, rows)]  # fmt: skip
+    head, rows = _routing_rows(store, chosen)
+    if rows:  # only mixture-of-experts models have a routing curve
+        parts += ["<h2>MoE routing alignment with English</h2>",
+                  f"<p class='note'>{_e(ROUTING_NOTE)}</p>", _table_html(head, rows)]  # fmt: skip
     parts.append("</body></html>")
     return "\n".join(parts)
 
@@ -359,6 +367,52 @@ def _token_rows(store: Store, models: Sequence[str]) -> tuple[list[str], list[li
     return head, rows
 
 
+TYPOLOGY_NOTE = (
+    "Transfer ratio (score / English score) fitted by least squares on URIEL distances to "
+    "English (lang2vec): R² on the fitted languages, and the leave-one-language-out error. "
+    "Rows marked 'predicted' are languages the model was not evaluated on: predictions, not "
+    "scores."
+)
+
+
+def _typology_rows(store: Store, models: Sequence[str]) -> tuple[list[str], list[list[str]]]:
+    fits, languages_ = store.typology(models)
+    quality = {(f["model"], f["task"], f["distances"]): f for f in fits}
+    head = ["model", "task", "distances", "language", "ratio", "fitted", "held out", "R²",
+            "held-out MAE"]  # fmt: skip
+    rows = []
+    for r in languages_:
+        f = quality[(r["model"], r["task"], r["distances"])]
+        rows.append([r["model"], r["task"], r["distances"], languages.name(r["language"]),
+                     "predicted" if r["predicted"] else f"{r['observed']:.2f}",
+                     f"{r['fitted']:.2f}", "" if r["held_out"] is None else f"{r['held_out']:.2f}",
+                     "–" if f["r2"] is None else f"{f['r2']:.2f}", f"{f['loo_mae']:.3f}"])  # fmt: skip
+    return head, rows
+
+
+ROUTING_NOTE = (
+    "Jensen–Shannon divergence (bits; 0 = English's routing) between the token-averaged router "
+    "distributions of the same sentences in the language and in English, per routed layer "
+    "(Bandarkar et al. 2025)."
+)
+
+
+def _routing_rows(store: Store, models: Sequence[str]) -> tuple[list[str], list[list[str]]]:
+    curve = store.routing(models)
+    layers = sorted({r["layer"] for r in curve})
+    by = {(r["model"], r["corpus"], r["language"], r["layer"]): r["divergence"] for r in curve}
+    head = ["model", "corpus", "language", "mean", *(f"layer {layer}" for layer in layers)]
+    rows = []
+    for model, corpus, code in dict.fromkeys(
+        (r["model"], r["corpus"], r["language"]) for r in curve
+    ):
+        values = [by.get((model, corpus, code, layer)) for layer in layers]
+        known = [v for v in values if v is not None]
+        rows.append([model, corpus, languages.name(code), f"{sum(known) / len(known):.3f}",
+                     *("–" if v is None else f"{v:.3f}" for v in values)])  # fmt: skip
+    return head, rows
+
+
 def _tokenizer_rows(store: Store, models: Sequence[str]) -> tuple[list[str], list[list[str]]]:
     head = ["model", "corpus", "language", "premium", "fertility", "bytes / token"]
     rows = [
@@ -422,6 +476,12 @@ def render_markdown(store: Store, models: Sequence[str] | None = None) -> str:
     out += ["## Tokens and the tokenizer tax", "", TOKENS_NOTE, "",
             _md(*_token_rows(store, chosen), empty=NO_TOKENS), "", TAX_NOTE, "",
             _md(*_tokenizer_rows(store, chosen), empty=NO_TAX), ""]  # fmt: skip
+    head, rows = _typology_rows(store, chosen)
+    if rows:
+        out += ["## Transfer predicted from typology", "", TYPOLOGY_NOTE, "", _md(head, rows), ""]
+    head, rows = _routing_rows(store, chosen)
+    if rows:
+        out += ["## MoE routing alignment with English", "", ROUTING_NOTE, "", _md(head, rows), ""]
     return "\n".join(out)
 
 

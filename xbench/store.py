@@ -556,7 +556,65 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        12,
+        "MoE routing divergence to English per layer (xbench routing)",
+        """
+        CREATE TABLE routing_divergence (
+            model TEXT NOT NULL,
+            source TEXT NOT NULL,           -- the checkpoint measured: a hub id or a folder
+            corpus TEXT NOT NULL,
+            language TEXT NOT NULL,
+            layer INTEGER NOT NULL,         -- 0-based among the layers with a router
+            divergence DOUBLE NOT NULL,     -- mean Jensen-Shannon divergence to English, bits
+            segments INTEGER NOT NULL,
+            experts INTEGER NOT NULL,
+            measured_at TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (model, corpus, language, layer)
+        );
+        """,
+    ),
+    (
+        13,
+        "transfer predicted from typology (xbench typology)",
+        """
+        CREATE TABLE typology_fits (
+            model TEXT NOT NULL,
+            task TEXT NOT NULL,
+            metric TEXT NOT NULL,
+            distances TEXT NOT NULL,        -- the regressors, comma-separated: syntactic,genetic
+            n_languages INTEGER NOT NULL,
+            intercept DOUBLE NOT NULL,
+            coefficients JSON NOT NULL,     -- {distance: slope}
+            r2 DOUBLE,
+            loo_mae DOUBLE NOT NULL,
+            loo_r2 DOUBLE,
+            fitted_at TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (model, task, metric, distances)
+        );
+        CREATE TABLE typology_languages (
+            model TEXT NOT NULL,
+            task TEXT NOT NULL,
+            metric TEXT NOT NULL,
+            distances TEXT NOT NULL,
+            language TEXT NOT NULL,
+            observed DOUBLE,                -- S_L / S_eng; NULL for a language not evaluated
+            fitted DOUBLE NOT NULL,         -- the fit's value (a prediction where not observed)
+            held_out DOUBLE,                -- predicted by the fit without this language
+            predicted BOOLEAN NOT NULL,     -- true: not evaluated, a prediction only
+            language_distances JSON NOT NULL,  -- every URIEL distance to English
+            PRIMARY KEY (model, task, metric, distances, language)
+        );
+        """,
+    ),
 ]
+
+TYPOLOGY_DISTANCES = ("syntactic", "phonological", "inventory", "featural", "genetic", "geographic")  # fmt: skip
+
+ROUTING_FIELDS = (
+    "model", "source", "corpus", "language", "layer", "divergence", "segments", "experts",
+    "measured_at",
+)  # fmt: skip
 
 TOKENIZER_FIELDS = (
     "model", "tokenizer", "corpus", "language", "segments", "tokens", "words", "characters",
@@ -1153,6 +1211,74 @@ class Store:
                 f" VALUES ({', '.join('?' * len(TOKENIZER_FIELDS))})",
                 values,
             )
+
+    def save_routing(self, model: str, source: str, corpus: str, rows: Sequence[Any]) -> None:
+        """Store one routing measurement (`routing.LayerDivergence` rows) in one transaction;
+        measuring a model, corpus and language again replaces its layer curve."""
+        now = _now()
+        with self.transaction() as con:
+            for language in {r.language for r in rows}:
+                con.execute(
+                    "DELETE FROM routing_divergence WHERE model = ? AND corpus = ? AND language = ?",
+                    [model, corpus, language],
+                )
+            con.executemany(
+                f"INSERT INTO routing_divergence ({', '.join(ROUTING_FIELDS)})"
+                f" VALUES ({', '.join('?' * len(ROUTING_FIELDS))})",
+                [[model, source, corpus, r.language, r.layer, r.divergence, r.segments,
+                  r.experts, now] for r in rows],
+            )  # fmt: skip
+
+    def routing(self, models: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """Stored routing curves (of `models`, or all), by model, corpus, language, layer."""
+        with self.connect() as con:
+            cur = con.execute(
+                f"SELECT {', '.join(ROUTING_FIELDS)} FROM routing_divergence"
+                " WHERE ? IS NULL OR list_contains(?, model)"
+                " ORDER BY model, corpus, language, layer",
+                [None if models is None else list(models)] * 2,
+            )
+            return [dict(zip(ROUTING_FIELDS, row, strict=True)) for row in cur.fetchall()]
+
+    def save_typology(self, model: str, task: str, metric: str, fit: Any) -> None:
+        """Store one `typology.Fit` (replacing the same model, task, metric and distances)."""
+        key = [model, task, metric, ",".join(fit.distances)]
+        with self.transaction() as con:
+            for table in ("typology_fits", "typology_languages"):
+                con.execute(
+                    f"DELETE FROM {table} WHERE model = ? AND task = ? AND metric = ?"
+                    " AND distances = ?", key,
+                )  # fmt: skip
+            con.execute(
+                "INSERT INTO typology_fits VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [*key, fit.n_languages, fit.intercept, json.dumps(fit.coefficients), fit.r2,
+                 fit.loo_mae, fit.loo_r2, _now()],
+            )  # fmt: skip
+            con.executemany(
+                "INSERT INTO typology_languages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [[*key, r["language"], r["observed"], r["fitted"], r["held_out"], r["predicted"],
+                  json.dumps({k: v for k, v in r.items() if k in TYPOLOGY_DISTANCES})]
+                 for r in fit.languages],
+            )  # fmt: skip
+
+    def typology(self, models: Sequence[str] | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:  # fmt: skip
+        """Stored typology fits and their per-language rows (of `models`, or all)."""
+        out = []
+        with self.connect() as con:
+            for table, order in (("typology_fits", "model, task, metric, distances"),
+                                 ("typology_languages", "model, task, distances, predicted, language")):  # fmt: skip
+                cur = con.execute(
+                    f"SELECT * FROM {table} WHERE ? IS NULL OR list_contains(?, model)"
+                    f" ORDER BY {order}", [None if models is None else list(models)] * 2,
+                )  # fmt: skip
+                cols = [d[0] for d in cur.description]
+                rows = [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+                for row in rows:
+                    for name in ("coefficients", "language_distances"):
+                        if isinstance(row.get(name), str):
+                            row[name] = json.loads(row[name])
+                out.append(rows)
+        return out[0], out[1]
 
     def tokenizer_stats(self, models: Sequence[str] | None = None) -> list[dict[str, Any]]:
         """Stored tokenizer rows (of `models`, or all), by model, corpus, English first."""

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from xbench import languages
-from xbench.store import ENGLISH
+from xbench.store import ENGLISH, TYPOLOGY_DISTANCES
 from xbench_leaderboard import common
 
 # view -> (heading, what the delta is, the run that fills it)
@@ -204,6 +204,112 @@ def _effect(view: str, models: list[str]) -> None:
     st.dataframe(df, hide_index=True)
 
 
+TYPOLOGY_FILL = "xbench typology --model M --predict yo,am"
+ROUTING_FILL = "xbench routing --model hf:allenai/OLMoE-1B-7B-0924 --languages de,zh,sw,th"
+
+
+def _typology(task: str, models: list[str]) -> None:
+    """Transfer ratio against each URIEL distance to English, the fit's line through them and
+    predictions for languages not evaluated (hollow)."""
+    st.subheader("Transfer predicted from typology")
+    rows = common.query("typology_languages")
+    rows = rows[(rows.task == task) & (rows.model.isin(models) if models else True)]
+    if rows.empty:
+        common.empty_state(
+            f"No typology fit of `{task}` yet. Fit the transfer ratio on URIEL distances "
+            f"(lang2vec): `{TYPOLOGY_FILL} --tasks {task}`"
+        )
+        return
+    fits = common.query("typology_fits")
+    fits = fits[(fits.task == task) & fits.model.isin(rows.model.unique())]
+    sets = sorted(rows.distances.unique())
+    chosen = common.choose("Fit on", sets, "fit", default=sets[0]) if len(sets) > 1 else sets[0]
+    rows, fits = rows[rows.distances == chosen], fits[fits.distances == chosen]
+    distance = common.choose("Distance to English", list(TYPOLOGY_DISTANCES), "distance",
+                             default=chosen.split(",")[0])  # fmt: skip
+    points = rows.assign(
+        ratio=rows.observed.fillna(rows.fitted), name=rows.language.map(languages.name),
+        kind=rows.predicted.map({True: "predicted", False: "observed"}),
+    )  # fmt: skip
+    figure = alt.Chart(points).mark_point(size=70, filled=True).encode(
+        x=alt.X(f"{distance}:Q", title=f"{distance} distance to English (URIEL, cosine)",
+                scale=alt.Scale(zero=False)),
+        y=alt.Y("ratio:Q", title="transfer ratio (score / English)"),
+        color=alt.Color("model:N", legend=alt.Legend(orient="bottom", labelLimit=240)),
+        shape=alt.Shape("kind:N", title=None, legend=alt.Legend(orient="bottom"),
+                        scale=alt.Scale(domain=["observed", "predicted"],
+                                        range=["circle", "triangle"])),
+        tooltip=["model", "name", "language", "kind",
+                 alt.Tooltip(f"{distance}:Q", format=".3f"), alt.Tooltip("ratio:Q", format=".2f"),
+                 alt.Tooltip("held_out:Q", format=".2f", title="held-out prediction")],
+    )  # fmt: skip
+    labels = figure.mark_text(dy=-9, fontSize=10).encode(text="name:N")
+    common.chart(figure + labels, f"{task}-typology-{distance}", width="stretch")
+    st.caption(
+        "Each language's share of the English score against its distance to English "
+        "(lang2vec/URIEL feature vectors). Triangles: predictions from the fit for languages "
+        "the model was not evaluated on."
+    )
+    st.dataframe(
+        fits.assign(coefficients=fits.coefficients.map(
+            lambda c: ", ".join(f"{k} {v:+.3f}" for k, v in c.items())))[
+            ["model", "distances", "n_languages", "intercept", "coefficients", "r2", "loo_mae",
+             "loo_r2"]],
+        hide_index=True,
+        column_config={"r2": st.column_config.NumberColumn("R²", format="%.3f"),
+                       "loo_mae": st.column_config.NumberColumn("held-out MAE", format="%.3f"),
+                       "loo_r2": st.column_config.NumberColumn("held-out R²", format="%.3f"),
+                       "intercept": st.column_config.NumberColumn(format="%.3f")},
+    )  # fmt: skip
+    st.caption("Held out: each language predicted by the fit on the others (leave one out).")
+
+
+def _routing(scores: pd.DataFrame, task: str, models: list[str]) -> None:
+    """Layers × languages heatmap of the routing divergence to English, and each layer's
+    Spearman correlation with the model's scores on this task."""
+    st.subheader("MoE routing alignment with English")
+    curve = common.query("routing")
+    curve = curve[curve.model.isin(models)] if models else curve
+    if curve.empty:
+        common.empty_state(
+            f"No routing measured. For a mixture-of-experts model (no generation): `{ROUTING_FILL}`"
+        )
+        return
+    model = common.choose("MoE model", sorted(curve.model.unique()), "moe")
+    curve = curve[curve.model == model]
+    corpus = curve.corpus.iloc[0]
+    curve = curve[curve.corpus == corpus].assign(name=lambda d: d.language.map(languages.name))
+    figure = alt.Chart(curve).mark_rect().encode(
+        x=alt.X("layer:O", title="routed layer"),
+        y=alt.Y("name:N", title=None, sort=alt.EncodingSortField("divergence", op="mean",
+                                                                  order="descending")),
+        color=alt.Color("divergence:Q", title="JS divergence to English (bits)",
+                        scale=alt.Scale(scheme="viridis", domainMin=0),
+                        legend=alt.Legend(orient="bottom", gradientLength=240)),
+        tooltip=["name", "language", "layer", alt.Tooltip("divergence:Q", format=".4f"),
+                 "segments", "experts"],
+    ).properties(height=alt.Step(18))  # fmt: skip
+    common.chart(figure, f"{model}-routing", width="stretch")
+    st.caption(
+        f"{corpus}, {curve.segments.iloc[0]} parallel sentences: per layer, the Jensen–Shannon "
+        "divergence between the language's and English's token-averaged router distributions "
+        "(Bandarkar et al. 2025); 0 = routed as English."
+    )
+    from xbench.routing import correlate
+
+    values = scores[(scores.model == model) & scores.value.notna()]
+    rho = pd.DataFrame(
+        correlate(curve.to_dict("records"), dict(zip(values.language, values.value, strict=True)))
+    )
+    if rho.empty:
+        st.caption(f"{model} has fewer than three languages of `{task}` scored and measured: no "
+                   "correlation of divergence with score.")  # fmt: skip
+        return
+    st.dataframe(rho, hide_index=True, column_config={
+        "rho": st.column_config.NumberColumn("Spearman's rho (divergence, score)", format="%.2f"),
+        "p_value": st.column_config.NumberColumn("p", format="%.3f")})  # fmt: skip
+
+
 def render() -> None:
     st.title("Transfer")
     task = common.choose("Task", common.query("tasks"), "task")
@@ -216,7 +322,10 @@ def render() -> None:
     models = common.choose_many("Models (all when empty)", sorted(scores.model.unique()), "models")
     if models:
         scores = scores[scores.model.isin(models)]
-    _score_vs_english(common.one_metric(scores), task)
+    scores = common.one_metric(scores)
+    _score_vs_english(scores, task)
+    _typology(task, models)
+    _routing(scores, task, models)
     _consistency(task, models)
     _prompt_language(task, models)
     st.header("MultiLoKo and machine translation (all benchmarks)")

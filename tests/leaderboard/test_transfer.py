@@ -136,3 +136,45 @@ def test_direction_asymmetry_shows_one_metric_at_a_time(mt_env):
     assert set(picker.options) == {"BLEU", "TER", "chrF++", "chrf++_sentence"}
     table = next(d.value for d in at.dataframe if "en_to_x" in d.value.columns)
     assert set(table.metric) == {"chrF++"} and len(table) == 3  # de, fr, sw: one metric
+
+
+@pytest.fixture(scope="module")
+def analysed_db(tmp_path_factory, shared_data):
+    """A fake model's MGSM run, its typology fit (with two predictions) and a routing curve."""
+    import xbench
+    from xbench import typology
+    from xbench.routing import LayerDivergence
+    from xbench.store import Store
+
+    db = tmp_path_factory.mktemp("analyses") / "x.duckdb"
+    xbench.run(model="fake:accuracy=0.6", model_name="moe-a", tasks=["mgsm_direct"], limit=25,
+               data_dir=shared_data, db=db, progress=False)  # fmt: skip
+    typology.run("moe-a", predict=["yo", "am"], db=db)
+    divergence = {"deu_Latn": 0.05, "fra_Latn": 0.04, "tha_Thai": 0.30, "swh_Latn": 0.20}
+    Store(db).save_routing("moe-a", "org/moe", "ntrex128", [
+        LayerDivergence(c, layer, d * (layer + 1), 50, 8)
+        for c, d in divergence.items() for layer in range(3)])  # fmt: skip
+    return db
+
+
+def test_typology_and_routing_sections(analysed_db, monkeypatch):
+    from tests.leaderboard.conftest import _point_app_at
+
+    _point_app_at(analysed_db, monkeypatch)
+    at = open_page(task="mgsm_direct", distance="genetic")
+    drawn = charts(at)
+    scatter = next((s, d) for s, d in drawn if "layer" in s and "genetic" in json.dumps(s))
+    points = scatter[1][0].set_index("language")
+    assert (
+        points.loc["yor_Latn", "kind"] == "predicted"
+        and points.loc["deu_Latn", "kind"] == "observed"
+    )
+    assert points.loc["deu_Latn", "genetic"] < points.loc["tha_Thai", "genetic"]
+    heat = next((s, d) for s, d in drawn if s.get("mark", {}).get("type") == "rect"
+                and "routed layer" in json.dumps(s))  # fmt: skip
+    assert len(heat[1][0]) == 12  # 4 languages × 3 layers
+    tables = [t.value for t in at.dataframe]
+    fit = next(t for t in tables if "loo_mae" in t.columns)
+    assert fit.iloc[0].n_languages == 10 and "genetic" in fit.iloc[0].coefficients
+    rho = next(t for t in tables if "rho" in t.columns)
+    assert list(rho.layer) == [0, 1, 2] and set(rho.n_languages) == {4}
