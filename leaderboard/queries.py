@@ -330,3 +330,17 @@ def typology_fits(db: str | Path) -> pd.DataFrame:
     return pd.DataFrame(fits, columns=[
         "model", "task", "metric", "distances", "n_languages", "intercept", "coefficients", "r2",
         "loo_mae", "loo_r2", "fitted_at"])  # fmt: skip
+
+
+def script_barrier(db: str | Path, task: str) -> pd.DataFrame:
+    """Native minus romanized input per language of `task` (view `script_barrier`), from the
+    runs behind each model's latest results, with the paired CI (`xbench.romanize.barrier`)."""
+    from xbench.romanize import barrier
+
+    runs = _values(
+        db, f"SELECT DISTINCT run_id FROM script_barrier WHERE task = ? AND run_id IN ({LATEST_RUNS})"
+        " ORDER BY run_id", [task],
+    )  # fmt: skip
+    store = Store(db, read_only=True)
+    rows = [r for run in runs for r in barrier(store, run) if r["task"] == task]
+    return pd.DataFrame(rows)

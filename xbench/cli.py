@@ -97,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--bootstrap-resamples", type=int, default=1000, help="resamples for the 95%% CIs (seeded)"
     )
+    p.add_argument("--romanized", action="store_true",
+                   help="also run each non-Latin-script variant with its input romanized (uroman): "
+                        "the script barrier")  # fmt: skip
     p.add_argument("--workers", default="auto", metavar="N",
                    help="processes that score large units: a number, or auto = every core up "
                         "to 8 (default: auto; the numbers are the same either way)")  # fmt: skip
@@ -309,7 +312,7 @@ def _cmd_run(a: argparse.Namespace) -> int:
         apply_chat_template=a.apply_chat_template, db=a.db, data_dir=a.data_dir,
         plugin_paths=a.plugin_path, task_args=a.task_arg,
         bootstrap_resamples=a.bootstrap_resamples, model_name=a.model_name, system_prompt=a.system_prompt, temperature=a.temperature,
-        top_p=a.top_p, seed=a.seed, shard=a.shard,
+        top_p=a.top_p, seed=a.seed, shard=a.shard, romanized=a.romanized,
         verbosity="quiet" if a.quiet else "verbose" if a.verbose else "normal",
     )  # fmt: skip
     print(f"run {result.run_id}{' (resumed)' if result.resumed else ''} -> {result.db}")
@@ -583,6 +586,20 @@ def _cmd_report(a: argparse.Namespace) -> int:
         "MoE routing divergence to English (Jensen-Shannon, bits, per routed layer; `xbench routing`)",
         rep["routing"], ["corpus", "language", "layer", "divergence", "segments", "experts"],
         "(not measured: xbench routing --model hf:<a mixture-of-experts model> --languages ...)",
+    ))  # fmt: skip
+    from .metrics import show
+
+    print(_section(
+        "Script barrier (native-script input minus romanized input, uroman; paired 95% CI on "
+        "the items answered in both; prompt tokens per item of both)",
+        [_shown(r, ("native_script", "romanized", "delta")) | {
+            "ci": "" if r["ci_low"] is None else
+            f"[{show(r['ci_low'], r['metric_scale'], signed=True)}, "
+            f"{show(r['ci_high'], r['metric_scale'], signed=True)}]"}
+         for r in rep["script_barrier"]],
+        ["task", "language", "metric", "native_script", "romanized", "delta", "n_paired", "ci",
+         "native_script_prompt_tokens", "romanized_prompt_tokens"],
+        "(needs a run with --romanized on non-Latin-script languages)",
     ))  # fmt: skip
     print(_section(
         "Transfer predicted from typology (ratio = b0 + Σ b_k · URIEL distance_k; `xbench typology`)",

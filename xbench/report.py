@@ -48,6 +48,7 @@ class Report(Record):
     routing_correlation: Rows  # per task and layer: Spearman's rho of divergence and score
     typology: Rows  # the model's transfer-ratio fits on URIEL distances (`xbench typology`)
     typology_languages: Rows  # their languages: observed, fitted, held out, or predicted
+    script_barrier: Rows  # native minus romanized input (`run --romanized`), with a paired CI
 
 
 def report(
@@ -69,6 +70,9 @@ def report(
     out["tokenizer"] = store.tokenizer_stats([out["run"]["model"]])
     out["routing"] = store.routing([out["run"]["model"]])
     out["typology"], out["typology_languages"] = store.typology([out["run"]["model"]])
+    from .romanize import barrier
+
+    out["script_barrier"] = barrier(store, run_id)
     out["routing_correlation"] = routing_correlation(out["routing"], out["transfer"], out["parity"])
     return Report(**out)
 

@@ -71,12 +71,14 @@ def run(
     shard: str | None = None,
     verbosity: str = "normal",
     workers: int = 1,
+    romanized: bool = False,
 ) -> RunResult:
     """Evaluate `model` on `tasks` and store the run, every task-language score and every
     sample. Rerunning the same arguments after a crash resumes the unfinished run.
 
     `model_name` is the name results are shown under (default: a short name derived from
     the spec); `shard="I/N"` runs only the I-th of N deterministic slices of the units;
+    `romanized` adds each non-Latin-script variant's romanized twin (xbench.romanize);
     `workers` processes score large units (xbench.workers; the CLI uses every core, up to 8).
     Workers are started with `spawn`, so a script that calls `run(workers=N)` with N > 1 must
     do so under `if __name__ == "__main__":`."""
@@ -112,6 +114,12 @@ def run(
     # Coverage: a result on n languages is n of the languages its task has.
     coverage = Counter(s.task for s in registry.specs.values())
     origin = {s.name: registry.origin[s.name] for s in specs}
+    twin_of: dict[str, str] = {}  # a romanized variant -> the variant it was made from
+    if romanized:
+        from .romanize import with_romanized
+
+        specs, twin_of = with_romanized(specs)
+        origin.update({r: origin[n] for r, n in twin_of.items()})
     if model_spec.kind == "predictions":  # every line checked before the run row exists
         assert model_spec.target is not None
         models.check_prediction_tasks(Path(model_spec.target), registry.tasks())
@@ -125,7 +133,7 @@ def run(
         Store(db_path)
     context = LoadContext(data_dir=settings.data_dir(data_dir), cache_dir=settings.cache_dir())
     settings.go_offline_unless(context.data_dir is None or kind.needs_hub(model_spec))
-    contexts = {s.name: registry.load_context(s.name, context) for s in specs}
+    contexts = {s.name: registry.load_context(twin_of.get(s.name, s.name), context) for s in specs}
     specs = [_guarded(s, origin[s.name], contexts[s.name]) for s in specs]
     stages = Stages()
     with stages("loading data"):
@@ -138,6 +146,8 @@ def run(
         "data_dir": str(context.data_dir) if context.data_dir else None,
         "generation": asdict(generation), "task_args": sorted(task_args),
     }  # fmt: skip
+    if romanized:  # only when set: the config hash of every run made before stays the same
+        args["romanized"] = True
     versions = {s.name: s.version for s in specs}
     # Shards of one command share a merge key: `xbench merge` joins them into one run.
     all_versions = {s.name: s.version for s in every_unit}
@@ -482,7 +492,7 @@ def _score(
         fidelity=summary["share_in_expected"], line_pass_rate=summary["line_pass_rate"],
         sensitive=spec.sensitive, primary_metric=primary == spec.metric,
         tools_via=generations[0].tools_via if generations else None,
-        task_languages=task_languages,
+        task_languages=task_languages, input_script=spec.input_script,
     )  # fmt: skip
     units = [unit]
     # Further per-sample metrics: mean over answered samples with a bootstrap CI.

@@ -76,7 +76,7 @@ SCOPES = ("sample", "corpus")
 # their short names in a variant name.
 AXES = {
     "prompt_language": "prompt", "partition": "partition", "origin_language": "origin",
-    "source_language": "from", "target_language": "to",
+    "source_language": "from", "target_language": "to", "input_script": "script",
 }  # fmt: skip
 
 
@@ -193,6 +193,13 @@ class TaskSpec:
     # variants, `cot.deu_Latn@prompt=eng_Latn` and `cot.deu_Latn@prompt=deu_Latn`.
     axes: tuple[str, ...] = ()
     sensitive: bool = False  # hide texts by default in the leaderboard
+    # The script the prompt's content is written in when it is not the language's own: "Latn"
+    # for a romanized variant (`xbench run --romanized`). None: the language's own script.
+    input_script: str | None = None
+    # `--romanized` may add a romanized twin of this variant (its prompt through uroman; the
+    # scorer and gold answers unchanged). Tasks whose answers quote the input verbatim, or
+    # whose input is code or tool schemas, leave it False.
+    romanizable: bool = False
     # What a perfect model would answer for an item. Optional; the `fake` model uses it, and
     # tests check that `score(reference_response(item), item)` is 1.0.
     reference_response: Callable[[Item], str] | None = None

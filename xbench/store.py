@@ -165,17 +165,23 @@ FROM runs
         "unit_scores",
         # One row per unit and metric, with the run's model name and settings. Tools sent
         # natively in the request (BFCL's FC mode) are another task than tools in the
-        # prompt: every view ranks them apart ("tucan [native tools]").
+        # prompt: every view ranks them apart ("tucan [native tools]"); so is a romanized
+        # input (`run --romanized`: "mgsm_direct [romanized]", family too), so no mean over
+        # languages mixes scripts. The script_barrier view pairs the two.
         """
 CREATE VIEW unit_scores AS
 SELECT r.model, u.run_id, u.task_name, u.benchmark,
-       CASE WHEN u.tools_via = 'native' THEN u.task || ' [native tools]' ELSE u.task END AS task,
+       CASE WHEN u.tools_via = 'native' THEN u.task || ' [native tools]'
+            WHEN u.input_script IS NOT NULL THEN u.task || ' [romanized]'
+            ELSE u.task END AS task,
        u.language, u.prompt_language, u.partition, u.source_language, u.target_language,
        u.task_version, s.metric, s.value, s.ci_low, s.ci_high, u.n, u.n_errors, u.duration_s,
        s.value_strict, s.ci_low_strict, s.ci_high_strict, u.origin_language, u.family,
        u.comparable_answers, u.n_judged, u.fidelity, u.line_pass_rate, u.sensitive,
        s.signature, s.primary_metric, s.higher_is_better, s.metric_scale, u.tools_via,
-       u.task_languages, coalesce(u.family, u.task) AS task_family,
+       u.task_languages, u.input_script,
+       coalesce(u.family, u.task)
+           || CASE WHEN u.input_script IS NOT NULL THEN ' [romanized]' ELSE '' END AS task_family,
        coalesce(u.origin_language, u.language) AS content_origin,
        r.status, r.started_at, rs.settings
 FROM units u JOIN scores s USING (run_id, task_name) JOIN runs r USING (run_id)
@@ -301,6 +307,29 @@ WHERE o.source_language = '{ENGLISH}'
 CREATE VIEW fidelity AS
 SELECT run_id, model, benchmark, task, language, n, n_judged, fidelity, line_pass_rate
 FROM unit_scores WHERE primary_metric
+""",
+    ),
+    (
+        "script_barrier",
+        # Each romanized unit (`xbench run --romanized`) beside its native-script twin of the same
+        # run: delta = native - romanized, in the metric's units, with the prompt tokens per
+        # sample of both (the script's token premium).
+        """
+CREATE VIEW script_barrier AS
+SELECT n.run_id, n.model, n.benchmark, n.task, n.language, n.prompt_language, n.partition,
+       n.metric, n.higher_is_better, n.metric_scale, n.value AS native_script, r.value AS romanized,
+       n.value - r.value AS delta, n.n AS n_native_script, r.n AS n_romanized,
+       n.task_name AS native_script_task_name, r.task_name AS romanized_task_name,
+       (SELECT avg(prompt_tokens) FROM samples s
+         WHERE s.run_id = n.run_id AND s.task_name = n.task_name) AS native_script_prompt_tokens,
+       (SELECT avg(prompt_tokens) FROM samples s
+         WHERE s.run_id = r.run_id AND s.task_name = r.task_name) AS romanized_prompt_tokens
+FROM unit_scores n JOIN unit_scores r
+  ON r.run_id = n.run_id AND r.language = n.language
+ AND r.prompt_language = n.prompt_language AND r.partition = n.partition
+ AND r.metric = n.metric AND r.input_script = 'Latn'
+ AND r.task = n.task || ' [romanized]' AND r.task_name = n.task_name || '@script=Latn'
+WHERE n.input_script IS NULL
 """,
     ),
     (
@@ -607,6 +636,13 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        14,
+        "romanized variants (the script barrier)",
+        """
+        ALTER TABLE units ADD COLUMN input_script VARCHAR;  -- Latn: romanized input; NULL: own
+        """,
+    ),
 ]
 
 TYPOLOGY_DISTANCES = ("syntactic", "phonological", "inventory", "featural", "genetic", "geographic")  # fmt: skip
@@ -671,6 +707,7 @@ class UnitScore:
     metric_scale: float = 1.0  # 1.0: a 0-1 share; 100.0: a 0-100 score (never rescaled)
     tools_via: str | None = None
     task_languages: int | None = None  # languages the task has: coverage is n of these
+    input_script: str | None = None  # "Latn": the input was romanized; None: its own script
 
 
 # How a UnitScore is stored: its unit's fields (one `units` row) and its metric's (`scores`).

@@ -208,6 +208,52 @@ TYPOLOGY_FILL = "xbench typology --model M --predict yo,am"
 ROUTING_FILL = "xbench routing --model hf:allenai/OLMoE-1B-7B-0924 --languages de,zh,sw,th"
 
 
+def _script_barrier(task: str, models: list[str]) -> None:
+    """Δ_rom per language: native-script input minus the same input romanized, with the
+    paired 95% CI, and the prompt tokens per item of both."""
+    st.subheader("Script barrier")
+    rows = common.query("script_barrier", task)
+    if not rows.empty and models:
+        rows = rows[rows.model.isin(models)]
+    if rows.empty:
+        common.empty_state(
+            f"No romanized variants of `{task}` yet. Run its non-Latin-script languages a second "
+            f"time with their input in Latin letters (uroman): `xbench run --model M --tasks "
+            f"{task} --languages th,ru,zh,hi --romanized`"
+        )
+        return
+    scale = rows.metric_scale.fillna(1.0).map(lambda s: 100.0 if s == 1.0 else 1.0)
+    rows = rows.assign(
+        name=rows.language.map(languages.name), shown=rows.delta * scale,
+        low=rows.ci_low * scale, high=rows.ci_high * scale,
+    )  # fmt: skip
+    base = alt.Chart(rows).encode(
+        y=alt.Y("name:N", title=None, sort="-x", axis=alt.Axis(labelLimit=160)),
+        yOffset="model:N", color=alt.Color("model:N", legend=alt.Legend(orient="bottom")),
+    )  # fmt: skip
+    bars = base.mark_bar().encode(
+        x=alt.X("shown:Q", title="native − romanized (points)"),
+        tooltip=["model", "name", "language", "metric",
+                 alt.Tooltip("native_script:Q", format=".3f"), alt.Tooltip("romanized:Q", format=".3f"),
+                 alt.Tooltip("shown:Q", format="+.1f", title="delta"), "n_paired",
+                 alt.Tooltip("native_prompt_tokens:Q", format=".1f", title="prompt tokens (native)"),
+                 alt.Tooltip("romanized_prompt_tokens:Q", format=".1f",
+                             title="prompt tokens (romanized)")],
+    )  # fmt: skip
+    ci = base.mark_rule(color="black").encode(x="low:Q", x2="high:Q")
+    common.chart(bars + ci, f"{task}-script-barrier", width="stretch")
+    st.caption(
+        "Positive: the model does better reading the language in its own script. Lines: the "
+        "paired 95% bootstrap CI over the items answered in both scripts. The scorer and the "
+        "expected answers are those of the original task."
+    )
+    st.dataframe(
+        rows[["model", "name", "metric", "native_script", "romanized", "delta", "ci_low", "ci_high",
+              "n_paired", "native_script_prompt_tokens", "romanized_prompt_tokens"]],
+        hide_index=True, column_config={"name": "language"},
+    )  # fmt: skip
+
+
 def _typology(task: str, models: list[str]) -> None:
     """Transfer ratio against each URIEL distance to English, the fit's line through them and
     predictions for languages not evaluated (hollow)."""
@@ -324,6 +370,7 @@ def render() -> None:
         scores = scores[scores.model.isin(models)]
     scores = common.one_metric(scores)
     _score_vs_english(scores, task)
+    _script_barrier(task, models)
     _typology(task, models)
     _routing(scores, task, models)
     _consistency(task, models)

@@ -53,6 +53,7 @@ def _spec(mode: Mode, language: str) -> TaskSpec:
         # Native and English chain-of-thought differ only in the prompt language.
         family="mgsm_cot" if mode.chain_of_thought else mode.task,
         comparable_answers=True,  # answers are numbers in every language
+        romanizable=True,  # `--romanized`: the problem in Latin letters, the same answer
         version=VERSION,
         source=f"hub:{HUB_ID} (or <data-dir>/mgsm/mgsm_{language}.tsv)",
         load=functools.partial(load_items, language=language),

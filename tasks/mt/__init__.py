@@ -146,6 +146,7 @@ def _spec(test_set: str, style: Style, source: str, target: str, extra: optional
         metric=SENTENCE_METRIC,
         primary_metric=PRIMARY_METRIC,
         metrics=METRICS,
+        romanizable=True,  # `--romanized` romanizes the source of X->en (never English input)
         corpus_metrics=functools.partial(corpus_metrics, target=target, extra=extra),
         reference_response=functools.partial(reference_response, style=style),
         description=(

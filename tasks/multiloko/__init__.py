@@ -105,6 +105,7 @@ def _spec(name: str, kind: str, normalization: str) -> TaskSpec:
         max_gen_toks=64,
         max_fewshot=MAX_FEWSHOT,
         metric="exact_match",
+        romanizable=True,  # `--romanized`: the question in Latin letters, the same gold answer
         reference_response=functools.partial(reference_response, language=content.name),
         description=f"MultiLoKo dev, {described} ({normalization} normalisation; {CARD})",
     )

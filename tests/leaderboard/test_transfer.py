@@ -140,7 +140,8 @@ def test_direction_asymmetry_shows_one_metric_at_a_time(mt_env):
 
 @pytest.fixture(scope="module")
 def analysed_db(tmp_path_factory, shared_data):
-    """A fake model's MGSM run, its typology fit (with two predictions) and a routing curve."""
+    """A fake model's MGSM run with romanized twins, its typology fit (with two predictions)
+    and a routing curve."""
     import xbench
     from xbench import typology
     from xbench.routing import LayerDivergence
@@ -148,7 +149,7 @@ def analysed_db(tmp_path_factory, shared_data):
 
     db = tmp_path_factory.mktemp("analyses") / "x.duckdb"
     xbench.run(model="fake:accuracy=0.6", model_name="moe-a", tasks=["mgsm_direct"], limit=25,
-               data_dir=shared_data, db=db, progress=False)  # fmt: skip
+               romanized=True, data_dir=shared_data, db=db, progress=False)  # fmt: skip
     typology.run("moe-a", predict=["yo", "am"], db=db)
     divergence = {"deu_Latn": 0.05, "fra_Latn": 0.04, "tha_Thai": 0.30, "swh_Latn": 0.20}
     Store(db).save_routing("moe-a", "org/moe", "ntrex128", [
@@ -178,3 +179,9 @@ def test_typology_and_routing_sections(analysed_db, monkeypatch):
     assert fit.iloc[0].n_languages == 10 and "genetic" in fit.iloc[0].coefficients
     rho = next(t for t in tables if "rho" in t.columns)
     assert list(rho.layer) == [0, 1, 2] and set(rho.n_languages) == {4}
+    barrier = next(t for t in tables if "romanized" in t.columns).set_index("name")
+    assert set(barrier.index) == {"Thai", "Russian", "Chinese", "Japanese", "Bangla", "Telugu"}
+    thai = barrier.loc["Thai"]
+    assert thai.delta == pytest.approx(thai.native_script - thai.romanized)
+    assert thai.ci_low <= thai.delta <= thai.ci_high and thai.n_paired == 25
+    assert any("native − romanized" in json.dumps(spec, ensure_ascii=False) for spec, _ in drawn)
