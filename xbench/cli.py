@@ -206,15 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
         "tokenizers", help="tokenizer tax: tokens per language on parallel text (no generation)"
     )
     p.add_argument("--model", required=True, help="a model spec, as for `xbench run`")
-    p.add_argument("--languages", required=True, type=_split,
-                   help="comma-separated languages (de, deu_Latn, German); English is added")  # fmt: skip
     p.add_argument("--tokenizer", help="the tokenizer to use instead (hub id or folder)")
-    p.add_argument("--corpus", default="ntrex128",
-                   help="n-way parallel text: ntrex128, flores_plus_dev, flores_plus_devtest")  # fmt: skip
-    p.add_argument("--limit", type=int, help="only the first N segments of the corpus")
-    p.add_argument("--model-name", help="the name to store and show (default: from --model)")
-    p.add_argument("--data-dir", help="local data copies (default: $XBENCH_DATA_DIR)")
-    p.add_argument("--no-store", action="store_true", help="print only; store nothing")
+    _parallel_text_options(p, limit=None)
     p.add_argument("--json", action="store_true", help="print JSON: one object per language")
     _common(p)
 
@@ -222,16 +215,9 @@ def build_parser() -> argparse.ArgumentParser:
         "routing", help="MoE routing divergence to English per layer, on parallel text"
     )
     p.add_argument("--model", required=True, help="an hf: mixture-of-experts model")
-    p.add_argument("--languages", required=True, type=_split,
-                   help="comma-separated languages (de, deu_Latn, German); English is added")  # fmt: skip
-    p.add_argument("--corpus", default="ntrex128",
-                   help="n-way parallel text: ntrex128, flores_plus_dev, flores_plus_devtest")  # fmt: skip
-    p.add_argument("--limit", type=int, default=200, help="the first N sentences of the corpus")
     p.add_argument("--batch-size", type=int, default=8, help="sentences per forward pass")
     p.add_argument("--device", help="torch device (default: cuda when available, else cpu)")
-    p.add_argument("--model-name", help="the name to store and show (default: from --model)")
-    p.add_argument("--data-dir", help="local data copies (default: $XBENCH_DATA_DIR)")
-    p.add_argument("--no-store", action="store_true", help="print only; store nothing")
+    _parallel_text_options(p, limit=200)
     p.add_argument(
         "--json", action="store_true", help="print JSON: one object per language and layer"
     )
@@ -299,6 +285,20 @@ SCALE_NOTE = "0-1 metrics in percent points, 0-100 metrics (chrF++, BLEU, TER) a
 
 def _better(row: dict[str, Any]) -> str:
     return "lower" if row.get("higher_is_better") is False else "higher"
+
+
+def _parallel_text_options(p: argparse.ArgumentParser, *, limit: int | None) -> None:
+    """The options of the commands that measure a model on n-way parallel text."""
+    p.add_argument("--languages", required=True, type=_split,
+                   help="comma-separated languages (de, deu_Latn, German); English is added")  # fmt: skip
+    p.add_argument("--corpus", default="ntrex128",
+                   help="n-way parallel text: ntrex128, flores_plus_dev, flores_plus_devtest")  # fmt: skip
+    p.add_argument("--limit", type=int, default=limit,
+                   help="only the first N sentences of the corpus (default: all)" if limit is None
+                   else "only the first N sentences of the corpus")  # fmt: skip
+    p.add_argument("--model-name", help="the name to store and show (default: from --model)")
+    p.add_argument("--data-dir", help="local data copies (default: $XBENCH_DATA_DIR)")
+    p.add_argument("--no-store", action="store_true", help="print only; store nothing")
 
 
 def _cmd_run(a: argparse.Namespace) -> int:
@@ -638,7 +638,7 @@ def _shared_report(a: argparse.Namespace) -> int:
             models.append(target)
     for path, render in ((a.html, share.render_html), (a.markdown, share.render_markdown)):
         if path is not None:
-            text = render(store, list(dict.fromkeys(models)) or None)
+            text = render(store, list(dict.fromkeys(models)) or None, (a.price_in, a.price_out))
             write_atomic(path, text.encode("utf-8"))
             print(f"wrote {path} ({len(text.encode()) // 1024 + 1} KB)")
     return 0

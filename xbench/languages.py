@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import langcodes
 
@@ -56,6 +56,22 @@ def parse(code: str) -> str | None:
         return None
     script = tag.script or tag.maximize().script
     return f"{INDIVIDUAL.get(alpha3, alpha3)}_{script}" if script else None
+
+
+def require(given: Sequence[str]) -> list[str]:
+    """Each of `given` (a code in any form `parse` reads, or a language name) as `xxx_Scrp`;
+    the first that is neither is a one-line error."""
+    from .errors import XbenchError
+
+    out = []
+    for text in given:
+        code = parse(text) or by_name(text)
+        if code is None:
+            raise XbenchError(
+                f"unknown language {text!r}; use a code like de, deu or deu_Latn, or a name"
+            )
+        out.append(code)
+    return out
 
 
 def _known(alpha3: str) -> bool:

@@ -129,11 +129,9 @@ def load_moe(source: str, options: Mapping[str, str], device: str | None = None)
         tokenizer = AutoTokenizer.from_pretrained(source, **options)
         model = AutoModelForCausalLM.from_pretrained(source, **options)
     except (OSError, ValueError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise XbenchError(
-            f"cannot load the model {source!r} with transformers ({first[:200]}); give a hub id "
-            "that exists (and network, or a copy in the Hugging Face cache) or a local folder"
-        ) from None
+        from .tokenizers import not_loaded
+
+        raise not_loaded("the model", source, exc) from None
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     return model.to(device).eval(), tokenizer
 
@@ -186,7 +184,7 @@ def run(
             f"folder>), not a {spec.kind} model"
         )
     name = _model_name(model_name, registry.models[spec.kind].display_name(spec))
-    codes = [langs.parse(c) or _unknown(c) for c in languages]
+    codes = langs.require(languages)
     if limit is not None and limit < 1:
         raise XbenchError("--limit must be at least 1")
     if batch_size < 1:
@@ -202,7 +200,3 @@ def run(
 
         Store(settings.db_path(db)).save_routing(name, source, corpus, rows)
     return name, rows
-
-
-def _unknown(given: str) -> str:
-    raise XbenchError(f"unknown language {given!r}; use a code like de, deu or deu_Latn")

@@ -118,7 +118,9 @@ svg text{font-size:11px;font-family:inherit}
 """
 
 
-def render_html(store: Store, models: Sequence[str] | None = None) -> str:
+def render_html(
+    store: Store, models: Sequence[str] | None = None, prices: tuple[float | None, float | None] = (None, None)
+) -> str:  # fmt: skip
     chosen, blocks = collect(store, models)
     if not blocks:
         raise XbenchError("nothing to report: no completed result for these models yet")
@@ -152,9 +154,13 @@ def render_html(store: Store, models: Sequence[str] | None = None) -> str:
               _table_html(*_fidelity_rows(chosen, blocks))]  # fmt: skip
     parts += ["<h2>Tokens and the tokenizer tax</h2>",
               f"<p class='note'>{_e(TOKENS_NOTE)}</p>",
-              _table_html(*_token_rows(store, chosen), empty=NO_TOKENS),
+              _table_html(*_token_rows(store, chosen, prices), empty=NO_TOKENS),
               f"<p class='note'>{_e(TAX_NOTE)}</p>",
               _table_html(*_tokenizer_rows(store, chosen), empty=NO_TAX)]  # fmt: skip
+    head, rows = _barrier_rows(store, chosen)
+    if rows:
+        parts += ["<h2>Script barrier</h2>", f"<p class='note'>{_e(BARRIER_NOTE)}</p>",
+                  _table_html(head, rows)]  # fmt: skip
     head, rows = _typology_rows(store, chosen)
     if rows:
         parts += ["<h2>Transfer predicted from typology</h2>",
@@ -349,21 +355,70 @@ NO_TOKENS = (
 NO_TAX = "(not measured: run xbench tokenizers --model M --languages ...)"
 
 
-def _token_rows(store: Store, models: Sequence[str]) -> tuple[list[str], list[list[str]]]:
+def _token_rows(
+    store: Store, models: Sequence[str], prices: tuple[float | None, float | None] = (None, None)
+) -> tuple[list[str], list[list[str]]]:  # fmt: skip
+    """Tokens per sample per language; with prices per million tokens, cost per language (the
+    samples counted) and per correct answer (`report.priced`)."""
+    from .report import priced
+
     head = ["model", "task", "language", "samples counted", "prompt tokens / sample",
             "completion tokens / sample", "source"]  # fmt: skip
     with store.connect() as con:
-        found = con.execute(
-            "SELECT t.model, t.task, t.language, t.n_counted, t.mean_prompt_tokens,"
-            " t.mean_completion_tokens, t.token_source FROM token_usage t"
+        cur = con.execute(
+            "SELECT t.* FROM token_usage t"
             " JOIN latest_units l ON l.run_id = t.run_id AND l.task_name = t.task_name"
             "  AND l.metric = t.metric"
             " WHERE t.n_counted > 0 AND list_contains($models, t.model)"
             " ORDER BY t.model, t.benchmark, t.task, t.language != 'eng_Latn', t.language",
             {"models": list(models)},
-        ).fetchall()  # fmt: skip
-    rows = [[model, task, languages.name(code), str(n), f"{p:.1f}", f"{c:.1f}", source]
-            for model, task, code, n, p, c, source in found]  # fmt: skip
+        )  # fmt: skip
+        cols = [d[0] for d in cur.description]
+        found = priced([dict(zip(cols, r, strict=True)) for r in cur.fetchall()], *prices)
+    costed = prices != (None, None)
+    if costed:
+        head += ["cost", "cost / correct"]
+    rows = []
+    for r in found:
+        row = [r["model"], r["task"], languages.name(r["language"]), str(r["n_counted"]),
+               f"{r['mean_prompt_tokens']:.1f}", f"{r['mean_completion_tokens']:.1f}",
+               r["token_source"]]  # fmt: skip
+        if costed:
+            row += [f"{r['cost']:.4g}", "–" if r["cost_per_correct"] is None
+                    else f"{r['cost_per_correct']:.4g}"]  # fmt: skip
+        rows.append(row)
+    return head, rows
+
+
+BARRIER_NOTE = (
+    "Native-script input minus the same input romanized with uroman (`xbench run "
+    "--romanized`), per language, with the paired 95% bootstrap CI over the items answered in "
+    "both and the prompt tokens per item of both."
+)
+
+
+def _barrier_rows(store: Store, models: Sequence[str]) -> tuple[list[str], list[list[str]]]:
+    from .romanize import barrier
+
+    with store.connect() as con:
+        runs = [r for (r,) in con.execute(
+            "SELECT DISTINCT b.run_id FROM script_barrier b WHERE list_contains($models, b.model)"
+            " AND b.run_id IN (SELECT run_id FROM latest_units) ORDER BY b.run_id",
+            {"models": list(models)}).fetchall()]  # fmt: skip
+    head = ["model", "task", "language", "native script", "romanized", "Δ", "95% CI", "items",
+            "prompt tokens (native)", "prompt tokens (romanized)"]  # fmt: skip
+    rows = []
+    for run in runs:
+        for r in barrier(store, run):
+            scale = r["metric_scale"]
+            ci = "–" if r["ci_low"] is None else (
+                f"[{show(r['ci_low'], scale, signed=True)}, {show(r['ci_high'], scale, signed=True)}]")  # fmt: skip
+            tokens = [("–" if t is None else f"{t:.1f}")
+                      for t in (r["native_script_prompt_tokens"], r["romanized_prompt_tokens"])]  # fmt: skip
+            rows.append([r["model"], r["task"], languages.name(r["language"]),
+                         show(r["native_script"], scale) or "–", show(r["romanized"], scale) or "–",
+                         show(r["delta"], scale, signed=True) or "–", ci, str(r["n_paired"]),
+                         *tokens])  # fmt: skip
     return head, rows
 
 
@@ -445,7 +500,9 @@ def _table_html(
 # --- Markdown -----------------------------------------------------------------------------
 
 
-def render_markdown(store: Store, models: Sequence[str] | None = None) -> str:
+def render_markdown(
+    store: Store, models: Sequence[str] | None = None, prices: tuple[float | None, float | None] = (None, None)
+) -> str:  # fmt: skip
     chosen, blocks = collect(store, models)
     if not blocks:
         raise XbenchError("nothing to report: no completed result for these models yet")
@@ -474,8 +531,11 @@ def render_markdown(store: Store, models: Sequence[str] | None = None) -> str:
             _md(*_transfer_rows(chosen, blocks)), ""]  # fmt: skip
     out += ["## Language fidelity", "", _md(*_fidelity_rows(chosen, blocks)), ""]
     out += ["## Tokens and the tokenizer tax", "", TOKENS_NOTE, "",
-            _md(*_token_rows(store, chosen), empty=NO_TOKENS), "", TAX_NOTE, "",
+            _md(*_token_rows(store, chosen, prices), empty=NO_TOKENS), "", TAX_NOTE, "",
             _md(*_tokenizer_rows(store, chosen), empty=NO_TAX), ""]  # fmt: skip
+    head, rows = _barrier_rows(store, chosen)
+    if rows:
+        out += ["## Script barrier", "", BARRIER_NOTE, "", _md(head, rows), ""]
     head, rows = _typology_rows(store, chosen)
     if rows:
         out += ["## Transfer predicted from typology", "", TYPOLOGY_NOTE, "", _md(head, rows), ""]

@@ -1268,14 +1268,21 @@ class Store:
 
     def routing(self, models: Sequence[str] | None = None) -> list[dict[str, Any]]:
         """Stored routing curves (of `models`, or all), by model, corpus, language, layer."""
+        return self._of_models("routing_divergence", ROUTING_FIELDS, models,
+                               "model, corpus, language, layer")  # fmt: skip
+
+    def _of_models(self, table: str, columns: Sequence[str], models: Sequence[str] | None,
+                   order: str) -> list[dict[str, Any]]:  # fmt: skip
+        """`columns` of the rows of an analysis table (one of this module's constants) of
+        `models` (all when None), as dicts in `order`."""
         with self.connect() as con:
             cur = con.execute(
-                f"SELECT {', '.join(ROUTING_FIELDS)} FROM routing_divergence"
+                f"SELECT {', '.join(columns)} FROM {table}"
                 " WHERE ? IS NULL OR list_contains(?, model)"
-                " ORDER BY model, corpus, language, layer",
+                f" ORDER BY {order}",
                 [None if models is None else list(models)] * 2,
             )
-            return [dict(zip(ROUTING_FIELDS, row, strict=True)) for row in cur.fetchall()]
+            return [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
 
     def save_typology(self, model: str, task: str, metric: str, fit: Any) -> None:
         """Store one `typology.Fit` (replacing the same model, task, metric and distances)."""
@@ -1319,14 +1326,8 @@ class Store:
 
     def tokenizer_stats(self, models: Sequence[str] | None = None) -> list[dict[str, Any]]:
         """Stored tokenizer rows (of `models`, or all), by model, corpus, English first."""
-        with self.connect() as con:
-            cur = con.execute(
-                f"SELECT {', '.join(TOKENIZER_FIELDS)} FROM tokenizer_stats"
-                " WHERE ? IS NULL OR list_contains(?, model)"
-                " ORDER BY model, tokenizer, corpus, language != 'eng_Latn', language",
-                [None if models is None else list(models)] * 2,
-            )
-            return [dict(zip(TOKENIZER_FIELDS, row, strict=True)) for row in cur.fetchall()]
+        return self._of_models("tokenizer_stats", TOKENIZER_FIELDS, models,
+                               "model, tokenizer, corpus, language != 'eng_Latn', language")  # fmt: skip
 
     def export_scores(self, run_ids: Sequence[str] | None, fmt: str, out: Path) -> int:
         """Write one row per model x task variant x metric (SCORE_EXPORT_FIELDS): of the

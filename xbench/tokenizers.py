@@ -117,6 +117,15 @@ def tokenizer_source(model: Any, explicit: str | None = None) -> tuple[str, dict
     )
 
 
+def not_loaded(what: str, source: str, exc: BaseException, how: str = "") -> XbenchError:
+    """The one-line error for a hub id or folder that transformers could not load."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return XbenchError(
+        f"cannot load {what} {source!r} ({first[:200]}); give a hub id that exists (and "
+        f"network, or a copy in the Hugging Face cache) or a local folder{how}"
+    )
+
+
 def load_counter(source: str, options: Mapping[str, str]) -> Callable[[Sequence[str]], list[int]]:
     """The token counter of a transformers tokenizer (a hub id or a folder)."""
     try:
@@ -126,11 +135,7 @@ def load_counter(source: str, options: Mapping[str, str]) -> Callable[[Sequence[
     try:
         tokenizer = AutoTokenizer.from_pretrained(source, **options)
     except (OSError, ValueError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise XbenchError(
-            f"cannot load the tokenizer {source!r} ({first[:200]}); give a hub id that exists "
-            "(and network, or a copy in the Hugging Face cache) or a local folder with --tokenizer"
-        ) from None
+        raise not_loaded("the tokenizer", source, exc, " with --tokenizer") from None
 
     def count(segments: Sequence[str]) -> list[int]:
         encoded = tokenizer(list(segments), add_special_tokens=False)["input_ids"]
@@ -180,12 +185,7 @@ def run(
     registry = plugins.load_registry([], [], cache_dir=settings.cache_dir())
     spec = registry.resolve_model(model, check=False)  # no API key is needed to read a tokenizer
     name = _model_name(model_name, registry.models[spec.kind].display_name(spec))
-    codes = []
-    for given in languages:
-        code = langs.parse(given)
-        if code is None:
-            raise XbenchError(f"unknown language {given!r}; use a code like de, deu or deu_Latn")
-        codes.append(code)
+    codes = langs.require(languages)
     if limit is not None and limit < 1:
         raise XbenchError("--limit must be at least 1")
     texts = parallel_text(codes, corpus, settings.data_dir(data_dir), limit)

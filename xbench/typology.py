@@ -260,12 +260,7 @@ def run(
             f"language, English included, on a higher-is-better metric); fittable: "
             f"{', '.join(sorted({k[0] for k in ratios}))}"
         )
-    wanted = []
-    for given in predict:
-        code = langs.parse(given)
-        if code is None:
-            raise XbenchError(f"unknown language {given!r}; use a code like de, deu or deu_Latn")
-        wanted.append(code)
+    wanted = langs.require(predict)
     out = []
     for (task, metric), values in sorted(chosen.items()):
         dist = distances([*values, *wanted], tuple(DISTANCES))  # all six, for the charts

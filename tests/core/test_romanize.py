@@ -99,6 +99,10 @@ def test_report_and_errors(barrier_run, capsys, tmp_path, shared_data):
     text = capsys.readouterr().out
     assert "Script barrier" in text and "tha_Thai" in text.split("Script barrier")[1]
     assert xbench.report(result.run_id, db=db)["script_barrier"][0]["ci_low"] is not None
+    md = tmp_path / "r.md"
+    assert cli.main(["report", "--markdown", str(md), "--db", str(db)]) == 0
+    section = md.read_text().split("## Script barrier")[1]
+    assert "| Thai |" in section and "| Russian |" in section
     with pytest.raises(XbenchError, match="--romanized found no selected variant"):
         xbench.run(model="fake", tasks=["mgsm_direct"], languages=["de"], limit=2,
                    romanized=True, data_dir=shared_data, db=tmp_path / "y.duckdb",

@@ -88,7 +88,7 @@ def test_cli_measures_smollm2_on_ntrex_and_stores_one_row_per_language(tmp_path,
         (["--model", "openai-chat:gpt-4o", "--languages", "de"],
          "has no tokenizer xbench can load (a openai-chat model); pass --tokenizer"),
         (["--model", "fake", "--languages", "de"], "pass --tokenizer"),
-        (["--model", "smollm2-135m", "--languages", "de,klingon"], "unknown language 'klingon'"),
+        (["--model", "smollm2-135m", "--languages", "de,notalanguage"], "unknown language 'notalanguage'"),
         (["--model", "smollm2-135m", "--languages", "de", "--corpus", "wmt"],
          "unknown corpus 'wmt'; choose one of ntrex128"),
         (["--model", "fake", "--languages", "de", "--tokenizer", "/nowhere/tok"],
@@ -169,6 +169,12 @@ def test_report_shows_tokens_cost_and_the_tokenizer_tax(tmp_path, monkeypatch, c
     page = html.read_text()
     assert "Tokens and the tokenizer tax" in page and "<td>1.50</td>" in page
     assert "<td>5.0</td><td>2.0</td><td>usage</td>" in page  # tokens per sample, by usage
+    assert cli.main(["report", "served", "--markdown", str(html), "--db", str(db),
+                     "--price-in", "1", "--price-out", "3"]) == 0  # fmt: skip
+    tokens = html.read_text().split("## Tokens and the tokenizer tax")[1]
+    german = next(line for line in tokens.splitlines() if "| capitals | German |" in line)
+    cost, correct = (5 + 3 * 2) * 3 / 1e6, usage["deu_Latn"]["n_correct"]
+    assert correct and german.endswith(f"| usage | {cost:.4g} | {cost / correct:.4g} |")
 
 
 def test_price_per_million_tokens_by_hand():

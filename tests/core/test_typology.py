@@ -109,7 +109,7 @@ def test_cli_fits_stores_and_predicts(scored_db, capsys):
         (["--model", "nobody"], "model 'nobody' has no result with an English score"),
         (["--model", "fake-a", "--tasks", "tucan"], "fake-a has no fittable result for tucan"),
         (["--model", "fake-a", "--distances", "lexical"], "unknown distance 'lexical'"),
-        (["--model", "fake-a", "--predict", "klingon"], "unknown language 'klingon'"),
+        (["--model", "fake-a", "--predict", "notalanguage"], "unknown language 'notalanguage'"),
     ],
 )
 def test_cli_errors_are_one_line(args, message, scored_db, capsys):
