@@ -334,8 +334,8 @@ def typology_fits(db: str | Path) -> pd.DataFrame:
 
 def script_barrier(db: str | Path, task: str) -> pd.DataFrame:
     """Native minus romanized input per language of `task` (view `script_barrier`), from the
-    runs behind each model's latest results, with the paired CI (`xbench.romanize.barrier`)."""
-    from xbench.romanize import barrier
+    runs behind each model's latest results, with the paired CI (`xbench.analyses.romanize.barrier`)."""
+    from xbench.analyses.romanize import barrier
 
     runs = _values(
         db, f"SELECT DISTINCT run_id FROM script_barrier WHERE task = ? AND run_id IN ({LATEST_RUNS})"

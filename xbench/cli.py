@@ -782,7 +782,8 @@ def _export_eee(a: argparse.Namespace, store: Any, ids: list[str]) -> int:
 
 
 def _cmd_tokenizers(a: argparse.Namespace) -> int:
-    from . import languages, tokenizers
+    from . import languages
+    from .analyses import tokenizers
 
     name, source, rows = tokenizers.run(
         a.model, a.languages, tokenizer=a.tokenizer, corpus=a.corpus, data_dir=a.data_dir,
@@ -808,7 +809,8 @@ def _cmd_tokenizers(a: argparse.Namespace) -> int:
 def _cmd_routing(a: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from . import languages, routing
+    from . import languages
+    from .analyses import routing
 
     name, rows = routing.run(
         a.model, a.languages, corpus=a.corpus, data_dir=a.data_dir, limit=a.limit,
@@ -834,7 +836,8 @@ def _cmd_routing(a: argparse.Namespace) -> int:
 def _cmd_typology(a: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from . import languages, typology
+    from . import languages
+    from .analyses import typology
 
     fits = typology.run(a.model, tasks=a.tasks, kinds=a.distances, predict=a.predict, db=a.db,
                         store=not a.no_store)  # fmt: skip

@@ -70,7 +70,7 @@ def report(
     out["tokenizer"] = store.tokenizer_stats([out["run"]["model"]])
     out["routing"] = store.routing([out["run"]["model"]])
     out["typology"], out["typology_languages"] = store.typology([out["run"]["model"]])
-    from .romanize import barrier
+    from .analyses.romanize import barrier
 
     out["script_barrier"] = barrier(store, run_id)
     out["routing_correlation"] = routing_correlation(out["routing"], out["transfer"], out["parity"])
@@ -80,7 +80,7 @@ def report(
 def routing_correlation(curve: Rows, transfer: Rows, parity: Rows) -> Rows:
     """Per task (primary metric) and routed layer, Spearman's rho between the languages'
     routing divergence to English and their scores in this run (`routing.correlate`)."""
-    from .routing import correlate
+    from .analyses.routing import correlate
 
     if not curve:
         return []

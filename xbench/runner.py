@@ -78,7 +78,7 @@ def run(
 
     `model_name` is the name results are shown under (default: a short name derived from
     the spec); `shard="I/N"` runs only the I-th of N deterministic slices of the units;
-    `romanized` adds each non-Latin-script variant's romanized twin (xbench.romanize);
+    `romanized` adds each non-Latin-script variant's romanized twin (xbench.analyses.romanize);
     `workers` processes score large units (xbench.workers; the CLI uses every core, up to 8).
     Workers are started with `spawn`, so a script that calls `run(workers=N)` with N > 1 must
     do so under `if __name__ == "__main__":`."""
@@ -116,7 +116,7 @@ def run(
     origin = {s.name: registry.origin[s.name] for s in specs}
     twin_of: dict[str, str] = {}  # a romanized variant -> the variant it was made from
     if romanized:
-        from .romanize import with_romanized
+        from .analyses.romanize import with_romanized
 
         specs, twin_of = with_romanized(specs)
         origin.update({r: origin[n] for r, n in twin_of.items()})

@@ -398,7 +398,7 @@ BARRIER_NOTE = (
 
 
 def _barrier_rows(store: Store, models: Sequence[str]) -> tuple[list[str], list[list[str]]]:
-    from .romanize import barrier
+    from .analyses.romanize import barrier
 
     with store.connect() as con:
         runs = [r for (r,) in con.execute(

@@ -1233,7 +1233,7 @@ class Store:
     def save_tokenizer_stats(
         self, model: str, tokenizer: str, corpus: str, rows: Sequence[Any]
     ) -> None:
-        """Store one measurement of a tokenizer (`tokenizers.LanguageTokens` rows) in one
+        """Store one measurement of a tokenizer (`analyses.tokenizers.LanguageTokens` rows) in one
         transaction; measuring the same model, tokenizer, corpus and language again replaces
         its row."""
         now = _now()
@@ -1250,7 +1250,7 @@ class Store:
             )
 
     def save_routing(self, model: str, source: str, corpus: str, rows: Sequence[Any]) -> None:
-        """Store one routing measurement (`routing.LayerDivergence` rows) in one transaction;
+        """Store one routing measurement (`analyses.routing.LayerDivergence` rows) in one transaction;
         measuring a model, corpus and language again replaces its layer curve."""
         now = _now()
         with self.transaction() as con:
@@ -1285,7 +1285,7 @@ class Store:
             return [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
 
     def save_typology(self, model: str, task: str, metric: str, fit: Any) -> None:
-        """Store one `typology.Fit` (replacing the same model, task, metric and distances)."""
+        """Store one `analyses.typology.Fit` (replacing the same model, task, metric and distances)."""
         key = [model, task, metric, ",".join(fit.distances)]
         with self.transaction() as con:
             for table in ("typology_fits", "typology_languages"):

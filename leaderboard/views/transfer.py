@@ -341,7 +341,7 @@ def _routing(scores: pd.DataFrame, task: str, models: list[str]) -> None:
         "divergence between the language's and English's token-averaged router distributions "
         "(Bandarkar et al. 2025); 0 = routed as English."
     )
-    from xbench.routing import correlate
+    from xbench.analyses.routing import correlate
 
     values = scores[(scores.model == model) & scores.value.notna()]
     rho = pd.DataFrame(

@@ -10,9 +10,9 @@ import pytest
 
 import xbench
 from xbench import cli
+from xbench.analyses.romanize import barrier, can_romanize, romanize, romanized
 from xbench.errors import XbenchError
 from xbench.plugins import load_registry
-from xbench.romanize import barrier, can_romanize, romanize, romanized
 from xbench.stats import paired_bootstrap
 from xbench.store import Store
 

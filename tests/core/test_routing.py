@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from xbench import cli
+from xbench.analyses.routing import correlate, divergences, js_divergence, sentence_distributions
 from xbench.errors import XbenchError
 from xbench.models.gguf import GGUF_MODELS
-from xbench.routing import correlate, divergences, js_divergence, sentence_distributions
 from xbench.store import Store
 
 LN3 = math.log(3)

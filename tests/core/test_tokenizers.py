@@ -11,12 +11,12 @@ import pytest
 import xbench
 from tests.helpers import CAPITALS
 from xbench import cli
+from xbench.analyses.tokenizers import measure
 from xbench.errors import XbenchError
 from xbench.models import read_response, read_usage, with_note, with_usage
 from xbench.models.gguf import GGUF_MODELS
 from xbench.report import priced
 from xbench.store import Store
-from xbench.tokenizers import measure
 
 
 def _words(segments):

@@ -10,9 +10,9 @@ import pytest
 
 import xbench
 from xbench import cli
+from xbench.analyses.typology import _lang2vec, distances, fit
 from xbench.errors import XbenchError
 from xbench.store import Store
-from xbench.typology import _lang2vec, distances, fit
 
 
 def test_fit_by_hand_with_its_leave_one_out_error():
@@ -121,7 +121,7 @@ def test_cli_errors_are_one_line(args, message, scored_db, capsys):
 def test_report_has_the_fit_the_predictions_and_the_routing_correlation(scored_db, capsys):
     from scipy.stats import spearmanr
 
-    from xbench.routing import LayerDivergence
+    from xbench.analyses.routing import LayerDivergence
 
     assert (
         cli.main(["typology", "--model", "fake-a", "--predict", "yo", "--db", str(scored_db)]) == 0

@@ -8,8 +8,8 @@ import pytest
 
 from tests.leaderboard import pages
 from tests.leaderboard.conftest import _point_app_at
+from xbench.analyses.tokenizers import measure
 from xbench.store import Store
-from xbench.tokenizers import measure
 
 
 def open_page(**params: str):

@@ -143,8 +143,8 @@ def analysed_db(tmp_path_factory, shared_data):
     """A fake model's MGSM run with romanized twins, its typology fit (with two predictions)
     and a routing curve."""
     import xbench
-    from xbench import typology
-    from xbench.routing import LayerDivergence
+    from xbench.analyses import typology
+    from xbench.analyses.routing import LayerDivergence
     from xbench.store import Store
 
     db = tmp_path_factory.mktemp("analyses") / "x.duckdb"

@@ -22,8 +22,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from .errors import XbenchError
-from .spec import Item, LoadContext, TaskSpec
+from ..errors import XbenchError
+from ..spec import Item, LoadContext, TaskSpec
 
 ROMAN = "Latn"
 UROMAN = "uroman 1.3.1.1"
@@ -94,7 +94,7 @@ def barrier(store: Any, run_id: str, resamples: int = 1000,
             seed: int = 0) -> list[dict[str, Any]]:  # fmt: skip
     """The `script_barrier` rows of a run with a paired 95% bootstrap CI of Δ_rom on the
     items answered in both scripts (`ci_low`, `ci_high`, `n_paired`)."""
-    from .stats import paired_bootstrap
+    from ..stats import paired_bootstrap
 
     with store.connect() as con:
         rel = con.execute(

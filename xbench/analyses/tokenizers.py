@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import XbenchError
+from ..errors import XbenchError
 
 ENGLISH = "eng_Latn"
 # Scripts written without spaces between words: fertility per character there (a "word" would
@@ -99,7 +99,7 @@ def tokenizer_source(model: Any, explicit: str | None = None) -> tuple[str, dict
         return explicit, {}
     options = dict(model.options)
     revision = {"revision": options["revision"]} if options.get("revision") else {}
-    from .models.gguf import GGUF_MODELS
+    from ..models.gguf import GGUF_MODELS
 
     if model.kind in GGUF_MODELS:
         return str(GGUF_MODELS[model.kind].converted()), {}
@@ -178,9 +178,9 @@ def run(
 ) -> tuple[str, str, list[LanguageTokens]]:  # fmt: skip
     """`xbench tokenizers`: measure `model`'s tokenizer on `languages` (codes in any form),
     store one row per language; returns (model name, tokenizer source, rows)."""
-    from . import languages as langs
-    from . import plugins, settings
-    from .runner import _model_name
+    from .. import languages as langs
+    from .. import plugins, settings
+    from ..runner import _model_name
 
     registry = plugins.load_registry([], [], cache_dir=settings.cache_dir())
     spec = registry.resolve_model(model, check=False)  # no API key is needed to read a tokenizer
@@ -192,7 +192,7 @@ def run(
     source, options = tokenizer_source(spec, tokenizer)
     rows = measure(load_counter(source, options), texts)
     if store:
-        from .store import Store
+        from ..store import Store
 
         Store(settings.db_path(db)).save_tokenizer_stats(name, source, corpus, rows)
     return name, source, rows

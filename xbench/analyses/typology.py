@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import XbenchError
+from ..errors import XbenchError
 
 ENGLISH = "eng_Latn"
 DISTANCES: dict[str, tuple[str, ...]] = {
@@ -237,9 +237,9 @@ def run(
 ) -> list[tuple[str, str, Fit]]:  # fmt: skip
     """`xbench typology`: fit each of the model's tasks (or `tasks`), store and return
     [(task, metric, fit)]."""
-    from . import languages as langs
-    from . import settings
-    from .store import Store
+    from .. import languages as langs
+    from .. import settings
+    from ..store import Store
 
     _check_kinds(kinds)
     target = Store(settings.db_path(db), read_only=not store)

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import XbenchError
+from ..errors import XbenchError
 
 ENGLISH = "eng_Latn"
 
@@ -172,9 +172,10 @@ def run(
     store: bool = True,
 ) -> tuple[str, list[LayerDivergence]]:  # fmt: skip
     """`xbench routing`: the layer curve D_l(L) of an `hf:` MoE model on `languages`."""
-    from . import languages as langs
-    from . import plugins, settings, tokenizers
-    from .runner import _model_name
+    from .. import languages as langs
+    from .. import plugins, settings
+    from ..runner import _model_name
+    from . import tokenizers
 
     registry = plugins.load_registry([], [], cache_dir=settings.cache_dir())
     spec = registry.resolve_model(model, check=False)
@@ -196,7 +197,7 @@ def run(
         {c: distributions_of(moe, tokenizer, t, batch_size) for c, t in texts.items()}
     )
     if store:
-        from .store import Store
+        from ..store import Store
 
         Store(settings.db_path(db)).save_routing(name, source, corpus, rows)
     return name, rows
