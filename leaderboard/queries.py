@@ -12,7 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from xbench.store import ROUTING_FIELDS, TOKENIZER_FIELDS, TYPOLOGY_DISTANCES, Store
+from xbench.analyses.typology import DISTANCES
+from xbench.store import ROUTING_FIELDS, TOKENIZER_FIELDS, TYPOLOGY_FIT_FIELDS, Store
 
 # Runs whose units a model's leaderboard rows show (the store's `latest_units`: per model and
 # task, the latest completed units with one set of settings).
@@ -322,14 +323,12 @@ def typology_languages(db: str | Path) -> pd.DataFrame:
              **r["language_distances"]} for r in rows]  # fmt: skip
     return pd.DataFrame(flat, columns=[
         "model", "task", "metric", "distances", "language", "observed", "fitted", "held_out",
-        "predicted", *TYPOLOGY_DISTANCES])  # fmt: skip
+        "predicted", *DISTANCES])  # fmt: skip
 
 
 def typology_fits(db: str | Path) -> pd.DataFrame:
     fits, _ = Store(db, read_only=True).typology()
-    return pd.DataFrame(fits, columns=[
-        "model", "task", "metric", "distances", "n_languages", "intercept", "coefficients", "r2",
-        "loo_mae", "loo_r2", "fitted_at"])  # fmt: skip
+    return pd.DataFrame(fits, columns=list(TYPOLOGY_FIT_FIELDS))
 
 
 def script_barrier(db: str | Path, task: str) -> pd.DataFrame:

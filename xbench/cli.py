@@ -857,7 +857,7 @@ def _cmd_typology(a: argparse.Namespace) -> int:
               "observed": "prediction" if r["predicted"] else f"{r['observed']:.3f}",
               "fitted": f"{r['fitted']:.3f}",
               "held out": "" if r["held_out"] is None else f"{r['held_out']:.3f}",
-              **{k: f"{r[k]:.3f}" for k in f.distances}} for r in f.languages],
+              **{k: f"{r['to_english'][k]:.3f}" for k in f.distances}} for r in f.languages],
             ["language", "code", "observed", "fitted", "held out", *f.distances],
         ))  # fmt: skip
     print(

@@ -325,10 +325,10 @@ SELECT n.run_id, n.model, n.benchmark, n.task, n.language, n.prompt_language, n.
        (SELECT avg(prompt_tokens) FROM samples s
          WHERE s.run_id = r.run_id AND s.task_name = r.task_name) AS romanized_prompt_tokens
 FROM unit_scores n JOIN unit_scores r
-  ON r.run_id = n.run_id AND r.language = n.language
+  ON r.run_id = n.run_id AND r.task = n.task || ' [romanized]' AND r.language = n.language
  AND r.prompt_language = n.prompt_language AND r.partition = n.partition
+ AND r.source_language IS NOT DISTINCT FROM n.source_language
  AND r.metric = n.metric AND r.input_script = 'Latn'
- AND r.task = n.task || ' [romanized]' AND r.task_name = n.task_name || '@script=Latn'
 WHERE n.input_script IS NULL
 """,
     ),
@@ -645,7 +645,14 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     ),
 ]
 
-TYPOLOGY_DISTANCES = ("syntactic", "phonological", "inventory", "featural", "genetic", "geographic")  # fmt: skip
+TYPOLOGY_FIT_FIELDS = (
+    "model", "task", "metric", "distances", "n_languages", "intercept", "coefficients", "r2",
+    "loo_mae", "loo_r2", "fitted_at",
+)  # fmt: skip
+TYPOLOGY_LANGUAGE_FIELDS = (
+    "model", "task", "metric", "distances", "language", "observed", "fitted", "held_out",
+    "predicted", "language_distances",
+)  # fmt: skip
 
 ROUTING_FIELDS = (
     "model", "source", "corpus", "language", "layer", "divergence", "segments", "experts",
@@ -1294,35 +1301,30 @@ class Store:
                     " AND distances = ?", key,
                 )  # fmt: skip
             con.execute(
-                "INSERT INTO typology_fits VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO typology_fits ({', '.join(TYPOLOGY_FIT_FIELDS)})"
+                f" VALUES ({', '.join('?' * len(TYPOLOGY_FIT_FIELDS))})",
                 [*key, fit.n_languages, fit.intercept, json.dumps(fit.coefficients), fit.r2,
                  fit.loo_mae, fit.loo_r2, _now()],
             )  # fmt: skip
             con.executemany(
-                "INSERT INTO typology_languages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO typology_languages ({', '.join(TYPOLOGY_LANGUAGE_FIELDS)})"
+                f" VALUES ({', '.join('?' * len(TYPOLOGY_LANGUAGE_FIELDS))})",
                 [[*key, r["language"], r["observed"], r["fitted"], r["held_out"], r["predicted"],
-                  json.dumps({k: v for k, v in r.items() if k in TYPOLOGY_DISTANCES})]
+                  json.dumps(r["to_english"])]
                  for r in fit.languages],
             )  # fmt: skip
 
     def typology(self, models: Sequence[str] | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:  # fmt: skip
         """Stored typology fits and their per-language rows (of `models`, or all)."""
-        out = []
-        with self.connect() as con:
-            for table, order in (("typology_fits", "model, task, metric, distances"),
-                                 ("typology_languages", "model, task, distances, predicted, language")):  # fmt: skip
-                cur = con.execute(
-                    f"SELECT * FROM {table} WHERE ? IS NULL OR list_contains(?, model)"
-                    f" ORDER BY {order}", [None if models is None else list(models)] * 2,
-                )  # fmt: skip
-                cols = [d[0] for d in cur.description]
-                rows = [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
-                for row in rows:
-                    for name in ("coefficients", "language_distances"):
-                        if isinstance(row.get(name), str):
-                            row[name] = json.loads(row[name])
-                out.append(rows)
-        return out[0], out[1]
+        fits = self._of_models("typology_fits", TYPOLOGY_FIT_FIELDS, models,
+                               "model, task, metric, distances")  # fmt: skip
+        languages = self._of_models("typology_languages", TYPOLOGY_LANGUAGE_FIELDS, models,
+                                    "model, task, distances, predicted, language")  # fmt: skip
+        for row in fits:
+            row["coefficients"] = json.loads(row["coefficients"])
+        for row in languages:
+            row["language_distances"] = json.loads(row["language_distances"])
+        return fits, languages
 
     def tokenizer_stats(self, models: Sequence[str] | None = None) -> list[dict[str, Any]]:
         """Stored tokenizer rows (of `models`, or all), by model, corpus, English first."""

@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from xbench import languages as langs
+from xbench.report import priced
 from xbench_leaderboard import common
 
 MEASURE = "xbench tokenizers --model smollm2-135m --languages de,zh,ar,hi,sw,th"
@@ -69,10 +70,7 @@ def costed(units: pd.DataFrame, price_in: float | None, price_out: float | None)
     ]
     if price_in is None and price_out is None:
         return units
-    cost = ((price_in or 0.0) * units.prompt_tokens
-            + (price_out or 0.0) * units.completion_tokens) / 1e6  # fmt: skip
-    correct = units.n_correct.where(units.n_correct > 0)
-    return units.assign(cost=cost, cost_per_correct=cost / correct)
+    return pd.DataFrame(priced(units.to_dict("records"), price_in, price_out))
 
 
 def render() -> None:

@@ -14,7 +14,8 @@ import pandas as pd
 import streamlit as st
 
 from xbench import languages
-from xbench.store import ENGLISH, TYPOLOGY_DISTANCES
+from xbench.analyses.typology import DISTANCES
+from xbench.store import ENGLISH
 from xbench_leaderboard import common
 
 # view -> (heading, what the delta is, the run that fills it)
@@ -271,7 +272,7 @@ def _typology(task: str, models: list[str]) -> None:
     sets = sorted(rows.distances.unique())
     chosen = common.choose("Fit on", sets, "fit", default=sets[0]) if len(sets) > 1 else sets[0]
     rows, fits = rows[rows.distances == chosen], fits[fits.distances == chosen]
-    distance = common.choose("Distance to English", list(TYPOLOGY_DISTANCES), "distance",
+    distance = common.choose("Distance to English", list(DISTANCES), "distance",
                              default=chosen.split(",")[0])  # fmt: skip
     points = rows.assign(
         ratio=rows.observed.fillna(rows.fitted), name=rows.language.map(languages.name),

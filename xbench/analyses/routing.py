@@ -172,25 +172,18 @@ def run(
     store: bool = True,
 ) -> tuple[str, list[LayerDivergence]]:  # fmt: skip
     """`xbench routing`: the layer curve D_l(L) of an `hf:` MoE model on `languages`."""
-    from .. import languages as langs
-    from .. import plugins, settings
-    from ..runner import _model_name
+    from .. import settings
     from . import tokenizers
 
-    registry = plugins.load_registry([], [], cache_dir=settings.cache_dir())
-    spec = registry.resolve_model(model, check=False)
+    spec, name = tokenizers.measured_model(model, model_name)
     if spec.kind != "hf":
         raise XbenchError(
             f"routing reads router logits in this process: use an hf: model (hf:<hub id or "
             f"folder>), not a {spec.kind} model"
         )
-    name = _model_name(model_name, registry.models[spec.kind].display_name(spec))
-    codes = langs.require(languages)
-    if limit is not None and limit < 1:
-        raise XbenchError("--limit must be at least 1")
     if batch_size < 1:
         raise XbenchError("--batch-size must be at least 1")
-    texts = tokenizers.parallel_text(codes, corpus, settings.data_dir(data_dir), limit)
+    texts = tokenizers.parallel_text(languages, corpus, settings.data_dir(data_dir), limit)
     source, options = tokenizers.tokenizer_source(spec)
     moe, tokenizer = load_moe(source, options, device or spec.options.get("device"))
     rows = divergences(

@@ -61,29 +61,26 @@ def measure(
             f"parallel text must have the same number of segments in every language, not "
             f"{sorted(lengths)}; use an n-way parallel corpus (ntrex128)"
         )
-    counted: dict[str, tuple[int, int, int, int, int]] = {}
+    tokens = {}
     for language, segments in texts.items():
         if not segments:
             raise XbenchError(f"no {language} segments to tokenize; check the corpus")
-        tokens = sum(int(n) for n in count(list(segments)))
-        if tokens <= 0:
+        tokens[language] = sum(int(n) for n in count(list(segments)))
+        if tokens[language] <= 0:
             raise XbenchError(f"the tokenizer gave no tokens for {language}: check the tokenizer")
+    english = tokens.get(ENGLISH)
+    out = []
+    for language in sorted(texts, key=lambda c: c != ENGLISH):
+        segments, n = texts[language], tokens[language]
         unit = "character" if language.rpartition("_")[2] in UNSPACED_SCRIPTS else "word"
         words = sum(len(s.split()) for s in segments)
         characters = sum(len("".join(s.split())) for s in segments)  # spaces are not counted
-        counted[language] = (len(segments), tokens, words, characters,
-                             sum(len(s.encode("utf-8")) for s in segments))  # fmt: skip
-    english = counted.get(ENGLISH, (0, 0))[1] or None
-    order = sorted(texts, key=lambda c: c != ENGLISH)
-    out = []
-    for language in order:
-        segments, tokens, words, characters, n_bytes = counted[language]
-        unit = "character" if language.rpartition("_")[2] in UNSPACED_SCRIPTS else "word"
-        per = characters if unit == "character" else words
+        n_bytes = sum(len(s.encode("utf-8")) for s in segments)
         out.append(LanguageTokens(
-            language=language, segments=segments, tokens=tokens, words=words,
-            characters=characters, bytes=n_bytes, fertility=tokens / per, fertility_unit=unit,
-            bytes_per_token=n_bytes / tokens, premium=None if english is None else tokens / english,
+            language=language, segments=len(segments), tokens=n, words=words,
+            characters=characters, bytes=n_bytes,
+            fertility=n / (characters if unit == "character" else words), fertility_unit=unit,
+            bytes_per_token=n_bytes / n, premium=None if english is None else n / english,
         ))  # fmt: skip
     return out
 
@@ -152,9 +149,15 @@ def parallel_text(
     limit: int | None = None,
 ) -> dict[str, list[str]]:  # fmt: skip
     """{language: the corpus's aligned segments} (the first `limit`), English always included;
-    from `data_dir` or the corpus's public source."""
+    from `data_dir` or the corpus's public source. `languages` in any form (codes, names)."""
     from xbench_tasks import mt
     from xbench_tasks.mt import data
+
+    from .. import languages as langs
+
+    if limit is not None and limit < 1:
+        raise XbenchError("--limit must be at least 1")
+    languages = langs.require(languages)
 
     sets = mt.language_sets()
     if corpus not in sets:
@@ -171,6 +174,17 @@ def parallel_text(
     return {c: list(lines[c][:limit] if limit else lines[c]) for c in wanted}
 
 
+def measured_model(model: str, model_name: str | None) -> tuple[Any, str]:
+    """(the resolved `--model`, the name to store it under) for a command that reads a model
+    without generating: its kind's checks (an API key) are skipped."""
+    from .. import plugins, settings
+    from ..runner import _model_name
+
+    registry = plugins.load_registry([], [], cache_dir=settings.cache_dir())
+    spec = registry.resolve_model(model, check=False)
+    return spec, _model_name(model_name, registry.models[spec.kind].display_name(spec))
+
+
 def run(
     model: str, languages: Sequence[str], *, tokenizer: str | None = None,
     corpus: str = "ntrex128", data_dir: str | Path | None = None, limit: int | None = None,
@@ -178,17 +192,10 @@ def run(
 ) -> tuple[str, str, list[LanguageTokens]]:  # fmt: skip
     """`xbench tokenizers`: measure `model`'s tokenizer on `languages` (codes in any form),
     store one row per language; returns (model name, tokenizer source, rows)."""
-    from .. import languages as langs
-    from .. import plugins, settings
-    from ..runner import _model_name
+    from .. import settings
 
-    registry = plugins.load_registry([], [], cache_dir=settings.cache_dir())
-    spec = registry.resolve_model(model, check=False)  # no API key is needed to read a tokenizer
-    name = _model_name(model_name, registry.models[spec.kind].display_name(spec))
-    codes = langs.require(languages)
-    if limit is not None and limit < 1:
-        raise XbenchError("--limit must be at least 1")
-    texts = parallel_text(codes, corpus, settings.data_dir(data_dir), limit)
+    spec, name = measured_model(model, model_name)
+    texts = parallel_text(languages, corpus, settings.data_dir(data_dir), limit)
     source, options = tokenizer_source(spec, tokenizer)
     rows = measure(load_counter(source, options), texts)
     if store:

@@ -153,7 +153,8 @@ class Fit:
     r2: float | None  # None when the ratios do not vary
     loo_mae: float
     loo_r2: float | None
-    # per language: observed ratio (None for a prediction), in-sample fit, held-out prediction
+    # per language: observed ratio (None for a prediction), in-sample fit, held-out prediction,
+    # and `to_english`: every distance to English
     languages: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -190,7 +191,7 @@ def fit(
     sse_loo = float(((y - held_out) ** 2).sum())
     rows = [
         {"language": c, "observed": float(y[i]), "fitted": float(fitted[i]),
-         "held_out": float(held_out[i]), "predicted": False, **dict(dist[c])}
+         "held_out": float(held_out[i]), "predicted": False, "to_english": dict(dist[c])}
         for i, c in enumerate(observed)
     ]  # fmt: skip
     for code in predict:
@@ -198,7 +199,7 @@ def fit(
             continue
         value = float(_design([dist[code]], kinds)[0] @ beta)
         rows.append({"language": code, "observed": None, "fitted": value, "held_out": None,
-                     "predicted": True, **dict(dist[code])})  # fmt: skip
+                     "predicted": True, "to_english": dict(dist[code])})  # fmt: skip
     return Fit(kinds, len(observed), float(beta[0]),
                {k: float(b) for k, b in zip(kinds, beta[1:], strict=True)}, r2,
                float(np.abs(y - held_out).mean()), 1 - sse_loo / sst if sst > 0 else None, rows)  # fmt: skip
